@@ -1,0 +1,47 @@
+# Everything a fresh machine with Python 3.11 and make needs. The README quotes these targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+SCALE ?= 2000
+HOST ?= 127.0.0.1:8000
+
+.PHONY: demo test lint typecheck pytest serve seed lock clean
+
+$(BIN)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+# Local secrets (Django secret, SM4 and HMAC keys) live outside git; generated once per checkout.
+.env:
+	$(PYTHON) -m xinfang.core.keygen > .env.tmp && mv .env.tmp .env
+
+## make demo: install, migrate SQLite, load demo data, print the demo logins, serve on $(HOST)
+demo: $(BIN)/.installed .env
+	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(MANAGE) seed_demo --cases $(SCALE) --if-empty
+	$(MANAGE) demo_logins
+	$(MANAGE) runserver $(HOST) --noreload
+
+## make test: lint, type-check, the whole suite (browser tests included where Chromium exists)
+test: $(BIN)/.installed .env lint typecheck pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed .env
+	$(BIN)/mypy xinfang tests
+
+pytest: $(BIN)/.installed .env
+	$(BIN)/pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+
+lock:
+	$(PYTHON) -m venv /tmp/xinfang-lock && /tmp/xinfang-lock/bin/pip install --quiet uv
+	/tmp/xinfang-lock/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
+	  --python-version 3.11 --universal --no-header -q -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

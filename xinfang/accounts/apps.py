@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "xinfang.accounts"
+    label = "accounts"
+    verbose_name = "用户与单位"
+
+    def ready(self) -> None:
+        from xinfang.accounts import checks  # noqa: F401  (registers system checks)

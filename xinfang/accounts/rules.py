@@ -1,0 +1,46 @@
+"""Named permission predicates. Views and services ask these; nobody compares roles inline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xinfang.accounts.enums import ADMIN_ROLES, CASE_ROLES, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from xinfang.accounts.models import User
+
+    AnyUser = User | AnonymousUser
+
+
+def _roles(user: AnyUser) -> frozenset[Role]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return user.roles
+
+
+def can_work_cases(user: AnyUser) -> bool:
+    """Any case role: may open the case list and the cases in their scope."""
+    return bool(_roles(user) & CASE_ROLES)
+
+
+def can_register_cases(user: AnyUser) -> bool:
+    return Role.CLERK in _roles(user)
+
+
+def can_reveal_personal_data(user: AnyUser) -> bool:
+    """Full ID number, phone and address: only the people who must contact the petitioner."""
+    return bool(_roles(user) & {Role.CLERK, Role.HANDLER, Role.REVIEWER})
+
+
+def can_upload_attachments(user: AnyUser) -> bool:
+    return bool(_roles(user) & {Role.CLERK, Role.HANDLER})
+
+
+def can_read_audit(user: AnyUser) -> bool:
+    return Role.AUDIT_ADMIN in _roles(user)
+
+
+def is_administrator(user: AnyUser) -> bool:
+    return bool(_roles(user) & ADMIN_ROLES)

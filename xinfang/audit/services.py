@@ -1,0 +1,93 @@
+"""Writing the audit trail. Every business operation calls :func:`record` inside its own
+transaction, so that the change and its audit line commit or roll back together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from xinfang.audit.enums import Outcome
+from xinfang.audit.models import AuditEvent, AuditHead
+from xinfang.core.crypto import audit_key, hmac_sm3
+from xinfang.core.middleware import current_request
+
+if TYPE_CHECKING:
+    from xinfang.accounts.models import User
+
+GENESIS_HASH = "0" * 64
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "actor_roles",
+    "source_ip",
+    "request_id",
+    "event",
+    "object_type",
+    "object_id",
+    "outcome",
+    "detail",
+    "prev_hash",
+)
+
+
+def canonical_form(event: AuditEvent) -> bytes:
+    values: dict[str, Any] = {name: getattr(event, name) for name in HASHED_FIELDS}
+    values["occurred_at"] = event.occurred_at.astimezone(dt.UTC).isoformat()
+    return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hmac_sm3(audit_key(), canonical_form(event)).hex()
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # First event ever: create the head row; a concurrent creator loses on the primary key
+        # and its transaction retries from the caller.
+        head = AuditHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+    return head
+
+
+def record(
+    event: str,
+    *,
+    actor: User | None,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: Outcome = Outcome.SUCCESS,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. Must not carry passwords, codes or full identity numbers."""
+    context = current_request()
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+    with transaction.atomic():
+        head = _lock_head()
+        entry = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor_id=actor.pk if actor is not None else None,
+            actor_name=(actor.get_username() if actor is not None else ""),
+            actor_roles=",".join(sorted(actor.roles)) if actor is not None else "",
+            source_ip=context.source_ip if context else None,
+            request_id=context.request_id if context else "",
+            event=event,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            detail=detail or {},
+            prev_hash=head.hash,
+        )
+        entry.hash = compute_hash(entry)
+        entry.save(force_insert=True)
+        AuditHead.objects.filter(pk=1).update(seq=entry.seq, hash=entry.hash)
+    return entry

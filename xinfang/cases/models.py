@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.accounts.models import Region, Unit, User
+from xinfang.cases.enums import (
+    CaseStatus,
+    Channel,
+    ClaimRoute,
+    EventKind,
+    HandlingCategory,
+    PetitionForm,
+)
+
+
+class ContentCategory(models.Model):
+    """内容分类: a hierarchical code table, importable; codes nest by prefix ("03" → "0301")."""
+
+    code = models.CharField(_("分类代码"), max_length=20, unique=True)
+    name = models.CharField(_("分类名称"), max_length=100)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("内容分类")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Petitioner(models.Model):
+    """信访人. ID number, phone and address are sealed with SM4-GCM (AAD = table.column.uid);
+    the ``*_index`` columns are HMAC-SM3 blind indexes for exact lookup."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number_sealed = models.BinaryField(null=True)
+    id_number_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_sealed = models.BinaryField(null=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    address_sealed = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("信访人")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def aad(self, column: str) -> str:
+        return f"cases_petitioner.{column}.{self.uid}"
+
+
+class Case(models.Model):
+    """信访事项: one matter, however many times and ways people come about it."""
+
+    number = models.CharField(_("信访件编号"), max_length=32, unique=True)
+    query_code_sealed = models.BinaryField()
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices)
+    form = models.CharField(_("形式"), max_length=10, choices=PetitionForm.choices)
+    people_count = models.PositiveIntegerField(_("人数"), default=1)
+    handling_category = models.CharField(
+        _("处理类别"), max_length=12, choices=HandlingCategory.choices
+    )
+    claim_route = models.PositiveSmallIntegerField(
+        _("申诉求决途径"), choices=ClaimRoute.choices, null=True, blank=True
+    )
+    content_category = models.ForeignKey(
+        ContentCategory, on_delete=models.PROTECT, verbose_name=_("内容分类")
+    )
+    involves_litigation = models.BooleanField(_("涉法涉诉"), default=False)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("问题属地"))
+    title = models.CharField(_("标题"), max_length=200)
+    request = models.TextField(_("诉求"))
+    facts_reasons = models.TextField(_("事实和理由"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.REGISTERED
+    )
+    received_on = models.DateField(_("收到日期"))
+    registered_at = models.DateTimeField(_("登记时间"))
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    registering_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="registered_cases", verbose_name=_("登记单位")
+    )
+    handling_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+        null=True,
+        blank=True,
+        verbose_name=_("主办单位"),
+    )
+    contact_count = models.PositiveIntegerField(_("来访/来信次数"), default=1)
+    version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("信访事项")
+        ordering = ["-registered_at", "-id"]
+        indexes = [
+            # Keyset pagination walks (registered_at, id) newest first, alone or after a filter.
+            models.Index(fields=["-registered_at", "-id"], name="case_newest"),
+            models.Index(fields=["status", "-registered_at", "-id"], name="case_status_newest"),
+            models.Index(fields=["registering_unit", "-registered_at", "-id"], name="case_reg_unit"),
+            models.Index(fields=["handling_unit", "-registered_at", "-id"], name="case_hdl_unit"),
+            models.Index(fields=["region", "-registered_at", "-id"], name="case_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class CasePetitioner(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_petitioners")
+    petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="case_links")
+    is_representative = models.BooleanField(_("代表"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "petitioner"], name="unique_case_petitioner")
+        ]
+
+
+class Contact(models.Model):
+    """来访/来信/来电记录: each time people come, write or call about a case. The year-end
+    counts (批次, 人次, 重访, 涉法) are counted from these rows."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    occurred_at = models.DateTimeField(_("时间"))
+    reception_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("接待/收件单位")
+    )
+    people_count = models.PositiveIntegerField(_("人数"), default=1)
+    representative_count = models.PositiveIntegerField(_("代表人数"), default=0)
+    is_collective = models.BooleanField(_("集体"), default=False)
+    is_repeat = models.BooleanField(_("重复"), default=False)
+    skipped_level = models.BooleanField(_("越级"), default=False)
+    involves_litigation = models.BooleanField(_("涉法涉诉"), default=False)
+    note = models.TextField(_("备注"), blank=True)
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["occurred_at"], name="contact_occurred")]
+
+
+class CaseEvent(models.Model):
+    """A step on the case's timeline: who did what, when, with what payload."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+
+class Attachment(models.Model):
+    """An uploaded file, kept outside the web root under a generated name."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class NumberSequence(models.Model):
+    """Gapless counters for case numbers (and later 文号): one row per scope, e.g. case:A01:2026."""
+
+    scope = models.CharField(max_length=64, unique=True)
+    last = models.PositiveBigIntegerField(default=0)

@@ -1,0 +1,195 @@
+"""Reads on cases. Everything a person or the API sees starts from :func:`cases_visible_to`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from xinfang.accounts import rules
+from xinfang.accounts.models import Unit
+from xinfang.cases.models import Case, CasePetitioner, Petitioner
+from xinfang.cases.services import id_number_index
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from xinfang.accounts.models import User
+
+
+def unit_subtree_ids(unit: Unit) -> list[int]:
+    return list(Unit.objects.filter(path__startswith=unit.path).values_list("id", flat=True))
+
+
+def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The one visibility rule: a user with a case role sees the cases registered by, or
+    assigned to, their unit or any unit under it. Administrators (三员) see no cases."""
+    if not rules.can_work_cases(user) or user.unit_id is None:  # type: ignore[union-attr]
+        return Case.objects.none()
+    unit = user.unit  # type: ignore[union-attr]
+    assert unit is not None
+    if not Unit.objects.exclude(path__startswith=unit.path).exists():
+        return Case.objects.all()  # the unit is the root of every unit: nothing to exclude
+    ids = unit_subtree_ids(unit)
+    return Case.objects.filter(Q(registering_unit_id__in=ids) | Q(handling_unit_id__in=ids))
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str = ""
+    channel: str = ""
+    region_code: str = ""
+    category_code: str = ""
+    unit_id: int | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+    def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        if self.status:
+            cases = cases.filter(status=self.status)
+        if self.channel:
+            cases = cases.filter(channel=self.channel)
+        if self.region_code:
+            cases = cases.filter(region__code__startswith=self.region_code)
+        if self.category_code:
+            cases = cases.filter(content_category__code__startswith=self.category_code)
+        if self.unit_id is not None:
+            cases = cases.filter(Q(registering_unit_id=self.unit_id) | Q(handling_unit_id=self.unit_id))
+        if self.received_from:
+            cases = cases.filter(received_on__gte=self.received_from)
+        if self.received_to:
+            cases = cases.filter(received_on__lte=self.received_to)
+        return cases
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the newest-first order: (registered_at, id) of a boundary row."""
+
+    registered_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.registered_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor | None:
+        """A malformed token means "first page", never an error."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            stamp, _, ident = raw.partition("|")
+            moment = parse_datetime(stamp)
+            if moment is None:
+                return None
+            return cls(registered_at=moment, id=int(ident))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None
+
+    @classmethod
+    def of(cls, case: Case) -> Cursor:
+        return cls(registered_at=case.registered_at, id=case.pk)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[Case]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related("region", "content_category", "registering_unit", "handling_unit").only(
+        "number",
+        "title",
+        "channel",
+        "form",
+        "people_count",
+        "status",
+        "received_on",
+        "registered_at",
+        "contact_count",
+        "involves_litigation",
+        "region__name",
+        "content_category__name",
+        "registering_unit__name",
+        "handling_unit__name",
+    )
+
+
+def case_page(
+    user: User | AnonymousUser,
+    filters: CaseFilters,
+    *,
+    after: str = "",
+    before: str = "",
+    size: int = 50,
+) -> CasePage:
+    """Keyset pagination, newest first: no OFFSET and no COUNT(*), so page 1 and page 20,000
+    cost the same at a million rows."""
+    cases = filters.apply(cases_visible_to(user))
+    after_cursor, before_cursor = Cursor.decode(after), Cursor.decode(before)
+    if before_cursor is not None:
+        older_first = cases.filter(
+            Q(registered_at__gt=before_cursor.registered_at)
+            | Q(registered_at=before_cursor.registered_at, id__gt=before_cursor.id)
+        ).order_by("registered_at", "id")
+        rows = list(_list_rows(older_first)[: size + 1])
+        has_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        return CasePage(
+            cases=rows,
+            next_cursor=Cursor.of(rows[-1]).encode() if rows else None,
+            previous_cursor=Cursor.of(rows[0]).encode() if rows and has_newer else None,
+        )
+    if after_cursor is not None:
+        cases = cases.filter(
+            Q(registered_at__lt=after_cursor.registered_at)
+            | Q(registered_at=after_cursor.registered_at, id__lt=after_cursor.id)
+        )
+    rows = list(_list_rows(cases.order_by("-registered_at", "-id"))[: size + 1])
+    has_older = len(rows) > size
+    rows = rows[:size]
+    return CasePage(
+        cases=rows,
+        next_cursor=Cursor.of(rows[-1]).encode() if rows and has_older else None,
+        previous_cursor=Cursor.of(rows[0]).encode() if rows and after_cursor else None,
+    )
+
+
+def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
+    """The case page's one query shape (use with get_object_or_404 for scope → 404)."""
+    return (
+        cases_visible_to(user)
+        .filter(number=number)
+        .select_related(
+            "region", "content_category", "registering_unit", "handling_unit", "registered_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "case_petitioners",
+                queryset=CasePetitioner.objects.select_related("petitioner"),
+            ),
+            "contacts__reception_unit",
+            "events__actor",
+            "attachments",
+        )
+    )
+
+
+def existing_cases_of_person(user: User | AnonymousUser, id_number: str, *, limit: int = 10) -> list[Case]:
+    """The visible cases on which this ID number already appears, newest first (重访 check)."""
+    people = Petitioner.objects.filter(id_number_index=id_number_index(id_number))
+    return list(
+        _list_rows(
+            cases_visible_to(user)
+            .filter(case_petitioners__petitioner__in=people)
+            .distinct()
+            .order_by("-registered_at", "-id")
+        )[:limit]
+    )

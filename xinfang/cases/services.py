@@ -1,0 +1,456 @@
+"""Writes on cases. One function per business operation: typed, keyword-only, atomic, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from xinfang.accounts import rules
+from xinfang.accounts.models import Region, Unit, User
+from xinfang.audit.services import record
+from xinfang.cases.enums import (
+    Channel,
+    ClaimRoute,
+    EventKind,
+    HandlingCategory,
+    PetitionForm,
+)
+from xinfang.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CasePetitioner,
+    Contact,
+    ContentCategory,
+    NumberSequence,
+    Petitioner,
+)
+from xinfang.core.crypto import blind_index, seal, unseal
+from xinfang.core.uploads import safe_display_name, sniff_upload
+
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over a phone
+QUERY_CODE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class PetitionerInput:
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    is_representative: bool = False
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    channel: Channel
+    occurred_at: dt.datetime
+    reception_unit: Unit
+    people_count: int = 1
+    skipped_level: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    handling_category: HandlingCategory
+    content_category: ContentCategory
+    region: Region
+    title: str
+    request: str
+    facts_reasons: str = ""
+    involves_litigation: bool = False
+    claim_route: ClaimRoute | None = None
+
+
+@dataclass
+class Registration:
+    case: Case
+    query_code: str
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def id_number_index(id_number: str) -> str:
+    return blind_index(id_number, purpose="id_number")
+
+
+def phone_index(phone: str) -> str:
+    return blind_index(phone, purpose="phone")
+
+
+def next_number(scope: str) -> int:
+    """The next value of a gapless counter; call inside the transaction that uses it."""
+    NumberSequence.objects.get_or_create(scope=scope)
+    NumberSequence.objects.filter(scope=scope).update(last=F("last") + 1)
+    return NumberSequence.objects.values_list("last", flat=True).get(scope=scope)
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+def query_code_of(case: Case) -> str:
+    return unseal(bytes(case.query_code_sealed), aad=f"cases_case.query_code.{case.number}")
+
+
+def _collective(people_count: int) -> bool:
+    return people_count >= settings.XF_COLLECTIVE_THRESHOLD
+
+
+def _check_clerk(actor: User) -> Unit:
+    if not rules.can_register_cases(actor) or actor.unit is None:
+        raise PermissionDenied("只有登记员可以登记信访事项。")
+    return actor.unit
+
+
+def _check_reception_unit(actor_unit: Unit, reception_unit: Unit) -> None:
+    if not reception_unit.path.startswith(actor_unit.path):
+        raise ValidationError("接待/收件单位必须是本单位或本单位下属的接待点。")
+
+
+def _seal_petitioner(petitioner: Petitioner, data: PetitionerInput) -> None:
+    """Write the sealed PI columns that ``data`` provides; leave the others as they are."""
+    if data.id_number:
+        petitioner.id_number_sealed = seal(data.id_number, aad=petitioner.aad("id_number"))
+        petitioner.id_number_index = id_number_index(data.id_number)
+    if data.phone:
+        petitioner.phone_sealed = seal(data.phone, aad=petitioner.aad("phone"))
+        petitioner.phone_index = phone_index(data.phone)
+    if data.address:
+        petitioner.address_sealed = seal(data.address, aad=petitioner.aad("address"))
+
+
+def _upsert_petitioner(data: PetitionerInput) -> Petitioner:
+    """The same ID number is the same person: reuse the row, refreshing phone and address."""
+    existing = None
+    if data.id_number:
+        existing = Petitioner.objects.filter(id_number_index=id_number_index(data.id_number)).first()
+    petitioner = existing or Petitioner(name=data.name)
+    _seal_petitioner(petitioner, data)
+    petitioner.save()
+    return petitioner
+
+
+def _link_petitioners(case: Case, petitioners: Sequence[PetitionerInput], *, start: int) -> int:
+    """Attach people to the case (skipping ones already on it); returns how many were added."""
+    already = set(case.case_petitioners.values_list("petitioner_id", flat=True))
+    links = []
+    for offset, data in enumerate(petitioners):
+        person = _upsert_petitioner(data)
+        if person.pk in already:
+            continue
+        already.add(person.pk)
+        links.append(
+            CasePetitioner(
+                case=case,
+                petitioner=person,
+                is_representative=data.is_representative,
+                position=start + offset,
+            )
+        )
+    CasePetitioner.objects.bulk_create(links)
+    return len(links)
+
+
+def _representative_warnings(petitioners: Sequence[PetitionerInput]) -> list[str]:
+    count = sum(1 for person in petitioners if person.is_representative)
+    if count > settings.XF_MAX_REPRESENTATIVES:
+        return [
+            f"代表人数为 {count} 人，超过《信访工作条例》第二十条规定的"
+            f" {settings.XF_MAX_REPRESENTATIVES} 人。已登记，请向信访人说明。"
+        ]
+    return []
+
+
+def _validate_people(contact: ContactInput, petitioners: Sequence[PetitionerInput]) -> None:
+    if not petitioners:
+        raise ValidationError("请至少登记一名信访人。")
+    if contact.people_count < len(petitioners):
+        raise ValidationError(f"人数（{contact.people_count}）不能少于登记的信访人数（{len(petitioners)}）。")
+
+
+def _create_contact(
+    case: Case,
+    contact: ContactInput,
+    *,
+    actor: User,
+    representatives: int,
+    is_repeat: bool,
+) -> Contact:
+    return Contact.objects.create(
+        case=case,
+        channel=contact.channel,
+        occurred_at=contact.occurred_at,
+        reception_unit=contact.reception_unit,
+        people_count=contact.people_count,
+        representative_count=representatives,
+        is_collective=_collective(contact.people_count),
+        is_repeat=is_repeat,
+        skipped_level=contact.skipped_level,
+        involves_litigation=case.involves_litigation,
+        note=contact.note,
+        registered_by=actor,
+    )
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def register_case(
+    *,
+    actor: User,
+    contact: ContactInput,
+    case: CaseInput,
+    petitioners: Sequence[PetitionerInput],
+    attachments: Sequence[UploadedFile] = (),
+    idempotency_key: str | None = None,
+) -> Registration:
+    """登记: open a new case with its first contact, its petitioners and attachments.
+
+    Replaying the same ``idempotency_key`` returns the case the first call created instead of
+    creating another. Writes one audit event ``case.register``.
+    """
+    unit = _check_clerk(actor)
+    _check_reception_unit(unit, contact.reception_unit)
+    _validate_people(contact, petitioners)
+    if idempotency_key:
+        earlier = Case.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
+    try:
+        with _files_removed_on_error() as written:
+            return _register(
+                actor, unit, contact, case, petitioners, attachments, idempotency_key, written
+            )
+    except IntegrityError:
+        if idempotency_key and Case.objects.filter(idempotency_key=idempotency_key).exists():
+            earlier = Case.objects.get(idempotency_key=idempotency_key)
+            return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
+        raise
+
+
+@transaction.atomic
+def _register(
+    actor: User,
+    unit: Unit,
+    contact: ContactInput,
+    data: CaseInput,
+    petitioners: Sequence[PetitionerInput],
+    attachments: Sequence[UploadedFile],
+    idempotency_key: str | None,
+    written: list[Path],
+) -> Registration:
+    now = timezone.now()
+    year = timezone.localdate(contact.occurred_at).year
+    number = f"{unit.code}-{year}-{next_number(f'case:{unit.code}:{year}'):06d}"
+    query_code = new_query_code()
+    case = Case.objects.create(
+        number=number,
+        query_code_sealed=seal(query_code, aad=f"cases_case.query_code.{number}"),
+        channel=contact.channel,
+        form=PetitionForm.COLLECTIVE if _collective(contact.people_count) else PetitionForm.INDIVIDUAL,
+        people_count=contact.people_count,
+        handling_category=data.handling_category,
+        claim_route=data.claim_route,
+        content_category=data.content_category,
+        involves_litigation=data.involves_litigation,
+        region=data.region,
+        title=data.title,
+        request=data.request,
+        facts_reasons=data.facts_reasons,
+        received_on=timezone.localdate(contact.occurred_at),
+        registered_at=now,
+        registered_by=actor,
+        registering_unit=unit,
+        idempotency_key=idempotency_key or None,
+    )
+    _link_petitioners(case, petitioners, start=0)
+    representatives = sum(1 for person in petitioners if person.is_representative)
+    first = _create_contact(case, contact, actor=actor, representatives=representatives, is_repeat=False)
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.REGISTERED,
+        actor=actor,
+        occurred_at=now,
+        payload={"contact": first.pk, "channel": contact.channel},
+    )
+    stored = [
+        _store_attachment(case, upload, actor=actor, now=now, written=written)
+        for upload in attachments
+    ]
+    record(
+        "case.register",
+        actor=actor,
+        target=case,
+        object_id=case.number,
+        detail={
+            "channel": contact.channel,
+            "people": contact.people_count,
+            "petitioners": len(petitioners),
+            "attachments": len(stored),
+        },
+    )
+    return Registration(
+        case=case,
+        query_code=query_code,
+        created=True,
+        warnings=_representative_warnings(petitioners),
+    )
+
+
+@transaction.atomic
+def add_contact(
+    case: Case,
+    *,
+    actor: User,
+    contact: ContactInput,
+    petitioners: Sequence[PetitionerInput] = (),
+) -> Contact:
+    """重访/重复来信: record that people came again about an existing case. Does not open a new
+    case; counts against the organ's failure to resolve, never against the person."""
+    unit = _check_clerk(actor)
+    _check_reception_unit(unit, contact.reception_unit)
+    if contact.people_count < 1:
+        raise ValidationError("人数至少为 1。")
+    start = case.case_petitioners.count()
+    added = _link_petitioners(case, petitioners, start=start)
+    representatives = sum(1 for person in petitioners if person.is_representative)
+    row = _create_contact(case, contact, actor=actor, representatives=representatives, is_repeat=True)
+    Case.objects.filter(pk=case.pk).update(
+        contact_count=F("contact_count") + 1, version=F("version") + 1
+    )
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.CONTACT_ADDED,
+        actor=actor,
+        occurred_at=timezone.now(),
+        payload={"contact": row.pk, "channel": contact.channel, "new_petitioners": added},
+    )
+    record(
+        "case.add_contact",
+        actor=actor,
+        target=case,
+        object_id=case.number,
+        detail={"channel": contact.channel, "people": contact.people_count, "new_petitioners": added},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class RevealedData:
+    id_number: str
+    phone: str
+    address: str
+
+
+def reveal_personal_data(petitioner: Petitioner, *, actor: User, case: Case) -> RevealedData:
+    """显示完整信息: decrypt one person's identifiers for a permitted user; audited."""
+    if not rules.can_reveal_personal_data(actor):
+        raise PermissionDenied("您的角色无权查看完整个人信息。")
+    with transaction.atomic():
+        record(
+            "petitioner.reveal",
+            actor=actor,
+            target=petitioner,
+            object_id=str(petitioner.uid),
+            detail={"case": case.number},
+        )
+    return RevealedData(
+        id_number=decrypt_field(petitioner, "id_number"),
+        phone=decrypt_field(petitioner, "phone"),
+        address=decrypt_field(petitioner, "address"),
+    )
+
+
+def decrypt_field(petitioner: Petitioner, column: str) -> str:
+    blob = getattr(petitioner, f"{column}_sealed")
+    return unseal(bytes(blob), aad=petitioner.aad(column)) if blob else ""
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return Path(settings.ATTACHMENT_DIR) / attachment.uid.hex[:2] / attachment.uid.hex
+
+
+def _store_attachment(
+    case: Case, upload: UploadedFile, *, actor: User, now: dt.datetime, written: list[Path]
+) -> Attachment:
+    name = upload.name or "附件"
+    kind = sniff_upload(name, upload, upload.size or 0, max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    if case.attachments.count() >= settings.ATTACHMENTS_PER_CASE:
+        raise ValidationError(f"每件信访事项最多 {settings.ATTACHMENTS_PER_CASE} 个附件。")
+    attachment = Attachment(
+        uid=uuid.uuid4(),
+        case=case,
+        original_name=safe_display_name(name),
+        content_type=kind.content_type,
+        size=upload.size or 0,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    path = attachment_path(attachment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with path.open("xb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    written.append(path)
+    attachment.sha256 = digest.hexdigest()
+    attachment.save(force_insert=True)
+    return attachment
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[list[Path]]:
+    """Files written inside a transaction that then rolls back must not stay on disk."""
+    written: list[Path] = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def add_attachment(case: Case, *, actor: User, upload: UploadedFile) -> Attachment:
+    """Add one file to a case; audited. An invalid file raises ValidationError, writes nothing."""
+    if not rules.can_upload_attachments(actor):
+        raise PermissionDenied("您的角色无权上传附件。")
+    with _files_removed_on_error() as written, transaction.atomic():
+        return _add_attachment(case, actor=actor, upload=upload, written=written)
+
+
+def _add_attachment(case: Case, *, actor: User, upload: UploadedFile, written: list[Path]) -> Attachment:
+    attachment = _store_attachment(case, upload, actor=actor, now=timezone.now(), written=written)
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.ATTACHMENT_ADDED,
+        actor=actor,
+        occurred_at=attachment.uploaded_at,
+        payload={"name": attachment.original_name, "size": attachment.size},
+    )
+    record(
+        "case.add_attachment",
+        actor=actor,
+        target=case,
+        object_id=case.number,
+        detail={"attachment": str(attachment.uid), "size": attachment.size},
+    )
+    return attachment

@@ -1,0 +1,14 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from xinfang.accounts import rules
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the top navigation may offer this user."""
+    user = request.user
+    return {
+        "nav_can_register": rules.can_register_cases(user),
+        "nav_can_work_cases": rules.can_work_cases(user),
+    }
