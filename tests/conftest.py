@@ -50,7 +50,9 @@ def units(db: None, region: Region) -> Units:
     office = UnitFactory(code="A01", name="A市信访局", kind=UnitKind.PETITION_OFFICE, region=region)
     return Units(
         office=office,
-        hall=UnitFactory(code="A01J", name="市信访局接待大厅", kind=UnitKind.RECEPTION, parent=office),
+        hall=UnitFactory(
+            code="A01J", name="市信访局接待大厅", kind=UnitKind.RECEPTION, parent=office
+        ),
         unit_a=UnitFactory(code="A11", name="市住房和城乡建设局", parent=office),
         unit_b=UnitFactory(code="A12", name="市人力资源和社会保障局", parent=office),
     )
@@ -58,32 +60,44 @@ def units(db: None, region: Region) -> Units:
 
 @pytest.fixture
 def clerk(units: Units) -> User:
-    return UserFactory(username="clerk", full_name="登记员小王", unit=units.office, roles=[Role.CLERK])
+    return UserFactory(
+        username="clerk", full_name="登记员小王", unit=units.office, roles=[Role.CLERK]
+    )
 
 
 @pytest.fixture
 def handler(units: Units) -> User:
-    return UserFactory(username="handler", full_name="承办人老李", unit=units.unit_a, roles=[Role.HANDLER])
+    return UserFactory(
+        username="handler", full_name="承办人老李", unit=units.unit_a, roles=[Role.HANDLER]
+    )
 
 
 @pytest.fixture
 def outsider(units: Units) -> User:
-    return UserFactory(username="outsider", full_name="外单位承办人", unit=units.unit_b, roles=[Role.HANDLER])
+    return UserFactory(
+        username="outsider", full_name="外单位承办人", unit=units.unit_b, roles=[Role.HANDLER]
+    )
 
 
 @pytest.fixture
 def supervisor(units: Units) -> User:
-    return UserFactory(username="supervisor", full_name="督查员", unit=units.office, roles=[Role.SUPERVISOR])
+    return UserFactory(
+        username="supervisor", full_name="督查员", unit=units.office, roles=[Role.SUPERVISOR]
+    )
 
 
 @pytest.fixture
 def leader(units: Units) -> User:
-    return UserFactory(username="leader", full_name="局领导", unit=units.office, roles=[Role.LEADER])
+    return UserFactory(
+        username="leader", full_name="局领导", unit=units.office, roles=[Role.LEADER]
+    )
 
 
 @pytest.fixture
 def auditor(units: Units) -> User:
-    return UserFactory(username="auditor", full_name="审计管理员", unit=units.office, roles=[Role.AUDIT_ADMIN])
+    return UserFactory(
+        username="auditor", full_name="审计管理员", unit=units.office, roles=[Role.AUDIT_ADMIN]
+    )
 
 
 def logged_in(user: User) -> Client:

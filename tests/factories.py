@@ -92,7 +92,9 @@ class PetitionerFactory(factory.django.DjangoModelFactory):
         lambda o: seal(o.id_number, aad=f"cases_petitioner.id_number.{o.uid}")
     )
     id_number_index = factory.LazyAttribute(lambda o: id_number_index(o.id_number))
-    phone_sealed = factory.LazyAttribute(lambda o: seal(o.phone, aad=f"cases_petitioner.phone.{o.uid}"))
+    phone_sealed = factory.LazyAttribute(
+        lambda o: seal(o.phone, aad=f"cases_petitioner.phone.{o.uid}")
+    )
     phone_index = factory.LazyAttribute(lambda o: phone_index(o.phone))
     address_sealed = factory.LazyAttribute(
         lambda o: seal(o.address, aad=f"cases_petitioner.address.{o.uid}")
@@ -121,8 +123,10 @@ class CaseFactory(factory.django.DjangoModelFactory):
     registering_unit = factory.SelfAttribute("registered_by.unit")
 
     @factory.post_generation
-    def petitioners(self, create: bool, extracted: list[Petitioner] | None, **kwargs: object) -> None:
-        people = extracted if extracted is not None else [PetitionerFactory()]
+    def petitioners(
+        self, create: bool, extracted: list[Petitioner] | None, **kwargs: object
+    ) -> None:
+        people: list[Petitioner] = extracted if extracted is not None else [PetitionerFactory()]
         for position, person in enumerate(people):
             CasePetitioner.objects.create(case=self, petitioner=person, position=position)
         Contact.objects.create(

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 
 from xinfang.core.env import env_bool, env_int, env_list, env_str, load_env_file
+
+django_stubs_ext.monkeypatch()  # lets forms.ModelChoiceField[Region] etc. subscript at run time
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_env_file(Path(os.environ.get("XF_ENV_FILE", BASE_DIR / ".env")))
@@ -77,7 +80,9 @@ TEMPLATES: list[dict[str, Any]] = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite is the embedded default; PostgreSQL 15+ through DATABASE_URL for production and scale.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'xinfang.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("XF_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("XF_CONN_MAX_AGE", 60))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Durability first: WAL with synchronous=FULL survives power loss; IMMEDIATE transactions
     # take the write lock at BEGIN so two writers queue instead of failing with "locked".
@@ -155,6 +160,7 @@ USE_TZ = True
 # --- Static files: served by WhiteNoise from the collected folder, never from a CDN ---------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns (an error under tests) when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -7,3 +7,8 @@ urlpatterns = [
     path("cases/", include("xinfang.cases.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
+
+handler400 = "xinfang.core.views.bad_request"
+handler403 = "xinfang.core.views.permission_denied"
+handler404 = "xinfang.core.views.page_not_found"
+handler500 = "xinfang.core.views.server_error"

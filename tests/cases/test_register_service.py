@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,13 +49,18 @@ def test_registering_a_collective_visit_creates_one_case_contact_and_audit_event
     clerk: User, units: Units, region: Region, category: ContentCategory
 ) -> None:
     people = [
-        PetitionerInput(name=f"代表{i}", id_number=id_number(i), phone=f"1390000000{i}", is_representative=True)
+        PetitionerInput(
+            name=f"代表{i}", id_number=id_number(i), phone=f"1390000000{i}", is_representative=True
+        )
         for i in range(3)
     ]
     before = AuditEvent.objects.count()
 
     result = register_case(
-        actor=clerk, contact=contact_at(units, people=12), case=matter(region, category), petitioners=people
+        actor=clerk,
+        contact=contact_at(units, people=12),
+        case=matter(region, category),
+        petitioners=people,
     )
 
     case = Case.objects.get()
@@ -65,16 +71,25 @@ def test_registering_a_collective_visit_creates_one_case_contact_and_audit_event
     assert case.received_on == dt.date(2026, 9, 20)
     assert query_code_of(case) == result.query_code
     contact = Contact.objects.get()
-    assert (contact.people_count, contact.representative_count, contact.is_collective) == (12, 3, True)
+    assert (contact.people_count, contact.representative_count, contact.is_collective) == (
+        12,
+        3,
+        True,
+    )
     assert AuditEvent.objects.count() - before == 1
-    assert AuditEvent.objects.last().event == "case.register"
+    assert AuditEvent.objects.latest("seq").event == "case.register"
 
 
 def test_same_idempotency_key_twice_creates_one_case(
     clerk: User, units: Units, region: Region, category: ContentCategory
 ) -> None:
     people = [PetitionerInput(name="张三", id_number=id_number(1))]
-    kwargs = dict(actor=clerk, contact=contact_at(units), case=matter(region, category), petitioners=people)
+    kwargs: dict[str, Any] = {
+        "actor": clerk,
+        "contact": contact_at(units),
+        "case": matter(region, category),
+        "petitioners": people,
+    }
 
     first = register_case(**kwargs, idempotency_key="k-1")
     second = register_case(**kwargs, idempotency_key="k-1")
@@ -89,7 +104,12 @@ def test_same_id_number_on_two_cases_is_one_petitioner(
 ) -> None:
     person = PetitionerInput(name="张三", id_number=id_number(7))
     for _ in range(2):
-        register_case(actor=clerk, contact=contact_at(units), case=matter(region, category), petitioners=[person])
+        register_case(
+            actor=clerk,
+            contact=contact_at(units),
+            case=matter(region, category),
+            petitioners=[person],
+        )
 
     assert Petitioner.objects.count() == 1
 
@@ -99,7 +119,12 @@ def test_more_than_five_representatives_warns_but_registers(
 ) -> None:
     people = [PetitionerInput(name=f"代表{i}", is_representative=True) for i in range(6)]
 
-    result = register_case(actor=clerk, contact=contact_at(units, people=30), case=matter(region, category), petitioners=people)
+    result = register_case(
+        actor=clerk,
+        contact=contact_at(units, people=30),
+        case=matter(region, category),
+        petitioners=people,
+    )
 
     assert result.created
     assert len(result.warnings) == 1
@@ -112,25 +137,42 @@ def test_fewer_people_than_petitioners_is_refused_and_writes_nothing(
     people = [PetitionerInput(name="甲"), PetitionerInput(name="乙")]
 
     with pytest.raises(ValidationError):
-        register_case(actor=clerk, contact=contact_at(units, people=1), case=matter(region, category), petitioners=people)
+        register_case(
+            actor=clerk,
+            contact=contact_at(units, people=1),
+            case=matter(region, category),
+            petitioners=people,
+        )
 
     assert (Case.objects.count(), AuditEvent.objects.count()) == (0, 0)
 
 
-def test_handler_cannot_register(handler: User, units: Units, region: Region, category: ContentCategory) -> None:
+def test_handler_cannot_register(
+    handler: User, units: Units, region: Region, category: ContentCategory
+) -> None:
     with pytest.raises(PermissionDenied):
-        register_case(actor=handler, contact=contact_at(units), case=matter(region, category), petitioners=[PetitionerInput(name="甲")])
+        register_case(
+            actor=handler,
+            contact=contact_at(units),
+            case=matter(region, category),
+            petitioners=[PetitionerInput(name="甲")],
+        )
 
 
 def test_adding_a_repeat_contact_counts_on_the_same_case(
     clerk: User, units: Units, region: Region, category: ContentCategory
 ) -> None:
     result = register_case(
-        actor=clerk, contact=contact_at(units), case=matter(region, category), petitioners=[PetitionerInput(name="甲")]
+        actor=clerk,
+        contact=contact_at(units),
+        case=matter(region, category),
+        petitioners=[PetitionerInput(name="甲")],
     )
     before = AuditEvent.objects.count()
 
-    add_contact(result.case, actor=clerk, contact=contact_at(units, people=2, channel=Channel.LETTER))
+    add_contact(
+        result.case, actor=clerk, contact=contact_at(units, people=2, channel=Channel.LETTER)
+    )
 
     result.case.refresh_from_db()
     assert result.case.contact_count == 2

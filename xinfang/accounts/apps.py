@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与单位"
 
     def ready(self) -> None:
-        from xinfang.accounts import checks  # noqa: F401  (registers system checks)
+        from xinfang.accounts import checks, signals  # noqa: F401  (registers checks, receivers)

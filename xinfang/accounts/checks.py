@@ -27,7 +27,8 @@ def no_superuser_or_default_account(app_configs: Any = None, **kwargs: Any) -> l
     if superusers:
         errors.append(
             Error(
-                f"存在超级用户账号：{', '.join(superusers)}。本系统不允许超级用户，请使用三员角色。",
+                f"存在超级用户账号：{', '.join(superusers)}。"
+                "本系统不允许超级用户，请使用三员角色。",
                 id="xinfang.E001",
             )
         )

@@ -92,7 +92,9 @@ class RegionFileError(ValueError):
     """The division files are missing, malformed or inconsistent; nothing was written."""
 
 
-def _read_region_rows(folder: Path, root: str | None) -> list[tuple[str, str, RegionLevel, str | None]]:
+def _read_region_rows(
+    folder: Path, root: str | None
+) -> list[tuple[str, str, RegionLevel, str | None]]:
     if not (folder / "provinces.csv").is_file():
         raise RegionFileError(f"在 {folder} 中找不到 provinces.csv（统计用区划代码）")
     rows: list[tuple[str, str, RegionLevel, str | None]] = []

@@ -26,7 +26,8 @@ def verify_chain() -> tuple[int, ChainBreak | None]:
     for event in _events():
         if event.seq != expected_seq:
             return checked, ChainBreak(
-                expected_seq, f"缺少第 {expected_seq} 条记录（其后为第 {event.seq} 条）：记录被删除或顺序被改动"
+                expected_seq,
+                f"缺少第 {expected_seq} 条记录（其后为第 {event.seq} 条）：记录被删除或顺序被改动",
             )
         if event.prev_hash != prev_hash:
             return checked, ChainBreak(event.seq, "与上一条记录的链接不符：记录被删除、插入或重排")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,8 @@ from xinfang.cases.enums import (
     HandlingCategory,
     PetitionForm,
 )
+from xinfang.core.crypto import unseal
+from xinfang.core.validators import mask_address, mask_id_number, mask_phone
 
 
 class ContentCategory(models.Model):
@@ -33,6 +37,13 @@ class ContentCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class MaskedIdentity:
+    id_number: str
+    phone: str
+    address: str
 
 
 class Petitioner(models.Model):
@@ -56,6 +67,21 @@ class Petitioner(models.Model):
 
     def aad(self, column: str) -> str:
         return f"cases_petitioner.{column}.{self.uid}"
+
+    def decrypt(self, column: str) -> str:
+        """The plaintext of one sealed column ("" when empty). Callers that show it in full
+        must go through ``reveal_personal_data``, which audits."""
+        blob = getattr(self, f"{column}_sealed")
+        return unseal(bytes(blob), aad=self.aad(column)) if blob else ""
+
+    @cached_property
+    def masked(self) -> MaskedIdentity:
+        """What every page shows by default: ``110***********1234``."""
+        return MaskedIdentity(
+            id_number=mask_id_number(self.decrypt("id_number")),
+            phone=mask_phone(self.decrypt("phone")),
+            address=mask_address(self.decrypt("address")),
+        )
 
 
 class Case(models.Model):
@@ -109,7 +135,9 @@ class Case(models.Model):
             # Keyset pagination walks (registered_at, id) newest first, alone or after a filter.
             models.Index(fields=["-registered_at", "-id"], name="case_newest"),
             models.Index(fields=["status", "-registered_at", "-id"], name="case_status_newest"),
-            models.Index(fields=["registering_unit", "-registered_at", "-id"], name="case_reg_unit"),
+            models.Index(
+                fields=["registering_unit", "-registered_at", "-id"], name="case_reg_unit"
+            ),
             models.Index(fields=["handling_unit", "-registered_at", "-id"], name="case_hdl_unit"),
             models.Index(fields=["region", "-registered_at", "-id"], name="case_region"),
         ]
@@ -129,6 +157,9 @@ class CasePetitioner(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "petitioner"], name="unique_case_petitioner")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.petitioner_id}"
 
 
 class Contact(models.Model):
@@ -155,6 +186,9 @@ class Contact(models.Model):
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["occurred_at"], name="contact_occurred")]
 
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
 
 class CaseEvent(models.Model):
     """A step on the case's timeline: who did what, when, with what payload."""
@@ -167,6 +201,9 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class Attachment(models.Model):
@@ -184,9 +221,15 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["uploaded_at", "id"]
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class NumberSequence(models.Model):
     """Gapless counters for case numbers (and later 文号): one row per scope, e.g. case:A01:2026."""
 
     scope = models.CharField(max_length=64, unique=True)
     last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}={self.last}"

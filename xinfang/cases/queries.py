@@ -29,10 +29,9 @@ def unit_subtree_ids(unit: Unit) -> list[int]:
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     """The one visibility rule: a user with a case role sees the cases registered by, or
     assigned to, their unit or any unit under it. Administrators (三员) see no cases."""
-    if not rules.can_work_cases(user) or user.unit_id is None:  # type: ignore[union-attr]
+    unit = getattr(user, "unit", None)
+    if not rules.can_work_cases(user) or unit is None:
         return Case.objects.none()
-    unit = user.unit  # type: ignore[union-attr]
-    assert unit is not None
     if not Unit.objects.exclude(path__startswith=unit.path).exists():
         return Case.objects.all()  # the unit is the root of every unit: nothing to exclude
     ids = unit_subtree_ids(unit)
@@ -59,7 +58,9 @@ class CaseFilters:
         if self.category_code:
             cases = cases.filter(content_category__code__startswith=self.category_code)
         if self.unit_id is not None:
-            cases = cases.filter(Q(registering_unit_id=self.unit_id) | Q(handling_unit_id=self.unit_id))
+            cases = cases.filter(
+                Q(registering_unit_id=self.unit_id) | Q(handling_unit_id=self.unit_id)
+            )
         if self.received_from:
             cases = cases.filter(received_on__gte=self.received_from)
         if self.received_to:
@@ -104,7 +105,9 @@ class CasePage:
 
 
 def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
-    return cases.select_related("region", "content_category", "registering_unit", "handling_unit").only(
+    return cases.select_related(
+        "region", "content_category", "registering_unit", "handling_unit"
+    ).only(
         "number",
         "title",
         "channel",
@@ -182,7 +185,9 @@ def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
     )
 
 
-def existing_cases_of_person(user: User | AnonymousUser, id_number: str, *, limit: int = 10) -> list[Case]:
+def existing_cases_of_person(
+    user: User | AnonymousUser, id_number: str, *, limit: int = 10
+) -> list[Case]:
     """The visible cases on which this ID number already appears, newest first (重访 check)."""
     people = Petitioner.objects.filter(id_number_index=id_number_index(id_number))
     return list(

@@ -141,7 +141,9 @@ def _upsert_petitioner(data: PetitionerInput) -> Petitioner:
     """The same ID number is the same person: reuse the row, refreshing phone and address."""
     existing = None
     if data.id_number:
-        existing = Petitioner.objects.filter(id_number_index=id_number_index(data.id_number)).first()
+        existing = Petitioner.objects.filter(
+            id_number_index=id_number_index(data.id_number)
+        ).first()
     petitioner = existing or Petitioner(name=data.name)
     _seal_petitioner(petitioner, data)
     petitioner.save()
@@ -183,7 +185,9 @@ def _validate_people(contact: ContactInput, petitioners: Sequence[PetitionerInpu
     if not petitioners:
         raise ValidationError("请至少登记一名信访人。")
     if contact.people_count < len(petitioners):
-        raise ValidationError(f"人数（{contact.people_count}）不能少于登记的信访人数（{len(petitioners)}）。")
+        raise ValidationError(
+            f"人数（{contact.people_count}）不能少于登记的信访人数（{len(petitioners)}）。"
+        )
 
 
 def _create_contact(
@@ -219,7 +223,7 @@ def register_case(
     contact: ContactInput,
     case: CaseInput,
     petitioners: Sequence[PetitionerInput],
-    attachments: Sequence[UploadedFile] = (),
+    attachments: Sequence[UploadedFile[bytes]] = (),
     idempotency_key: str | None = None,
 ) -> Registration:
     """登记: open a new case with its first contact, its petitioners and attachments.
@@ -253,7 +257,7 @@ def _register(
     contact: ContactInput,
     data: CaseInput,
     petitioners: Sequence[PetitionerInput],
-    attachments: Sequence[UploadedFile],
+    attachments: Sequence[UploadedFile[bytes]],
     idempotency_key: str | None,
     written: list[Path],
 ) -> Registration:
@@ -265,7 +269,9 @@ def _register(
         number=number,
         query_code_sealed=seal(query_code, aad=f"cases_case.query_code.{number}"),
         channel=contact.channel,
-        form=PetitionForm.COLLECTIVE if _collective(contact.people_count) else PetitionForm.INDIVIDUAL,
+        form=PetitionForm.COLLECTIVE
+        if _collective(contact.people_count)
+        else PetitionForm.INDIVIDUAL,
         people_count=contact.people_count,
         handling_category=data.handling_category,
         claim_route=data.claim_route,
@@ -283,7 +289,9 @@ def _register(
     )
     _link_petitioners(case, petitioners, start=0)
     representatives = sum(1 for person in petitioners if person.is_representative)
-    first = _create_contact(case, contact, actor=actor, representatives=representatives, is_repeat=False)
+    first = _create_contact(
+        case, contact, actor=actor, representatives=representatives, is_repeat=False
+    )
     CaseEvent.objects.create(
         case=case,
         kind=EventKind.REGISTERED,
@@ -332,7 +340,9 @@ def add_contact(
     start = case.case_petitioners.count()
     added = _link_petitioners(case, petitioners, start=start)
     representatives = sum(1 for person in petitioners if person.is_representative)
-    row = _create_contact(case, contact, actor=actor, representatives=representatives, is_repeat=True)
+    row = _create_contact(
+        case, contact, actor=actor, representatives=representatives, is_repeat=True
+    )
     Case.objects.filter(pk=case.pk).update(
         contact_count=F("contact_count") + 1, version=F("version") + 1
     )
@@ -348,7 +358,11 @@ def add_contact(
         actor=actor,
         target=case,
         object_id=case.number,
-        detail={"channel": contact.channel, "people": contact.people_count, "new_petitioners": added},
+        detail={
+            "channel": contact.channel,
+            "people": contact.people_count,
+            "new_petitioners": added,
+        },
     )
     return row
 
@@ -380,8 +394,7 @@ def reveal_personal_data(petitioner: Petitioner, *, actor: User, case: Case) -> 
 
 
 def decrypt_field(petitioner: Petitioner, column: str) -> str:
-    blob = getattr(petitioner, f"{column}_sealed")
-    return unseal(bytes(blob), aad=petitioner.aad(column)) if blob else ""
+    return petitioner.decrypt(column)
 
 
 def attachment_path(attachment: Attachment) -> Path:
@@ -389,7 +402,7 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 def _store_attachment(
-    case: Case, upload: UploadedFile, *, actor: User, now: dt.datetime, written: list[Path]
+    case: Case, upload: UploadedFile[bytes], *, actor: User, now: dt.datetime, written: list[Path]
 ) -> Attachment:
     name = upload.name or "附件"
     kind = sniff_upload(name, upload, upload.size or 0, max_bytes=settings.ATTACHMENT_MAX_BYTES)
@@ -429,7 +442,7 @@ def _files_removed_on_error() -> Iterator[list[Path]]:
         raise
 
 
-def add_attachment(case: Case, *, actor: User, upload: UploadedFile) -> Attachment:
+def add_attachment(case: Case, *, actor: User, upload: UploadedFile[bytes]) -> Attachment:
     """Add one file to a case; audited. An invalid file raises ValidationError, writes nothing."""
     if not rules.can_upload_attachments(actor):
         raise PermissionDenied("您的角色无权上传附件。")
@@ -437,7 +450,9 @@ def add_attachment(case: Case, *, actor: User, upload: UploadedFile) -> Attachme
         return _add_attachment(case, actor=actor, upload=upload, written=written)
 
 
-def _add_attachment(case: Case, *, actor: User, upload: UploadedFile, written: list[Path]) -> Attachment:
+def _add_attachment(
+    case: Case, *, actor: User, upload: UploadedFile[bytes], written: list[Path]
+) -> Attachment:
     attachment = _store_attachment(case, upload, actor=actor, now=timezone.now(), written=written)
     CaseEvent.objects.create(
         case=case,

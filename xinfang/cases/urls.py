@@ -1,4 +1,15 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from xinfang.cases import views
 
 app_name = "cases"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("register/", views.register, name="register"),
+    path("register/person/", views.person_lookup, name="person_lookup"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/contacts/new/", views.add_contact, name="add_contact"),
+    path("<str:number>/petitioners/<uuid:uid>/reveal/", views.reveal, name="reveal"),
+    path("<str:number>/attachments/", views.upload_attachment, name="upload_attachment"),
+    path("<str:number>/attachments/<uuid:uid>/", views.download_attachment, name="attachment"),
+]

@@ -29,7 +29,9 @@ def validate_id_number(raw: str, *, today: dt.date | None = None) -> str:
     digit. Returns the normalised number (upper-case X)."""
     value = normalize_id_number(raw)
     if not _ID_SHAPE.match(value):
-        raise ValidationError(_("身份证号码应为18位，前17位为数字，最后一位为数字或X。"), code="shape")
+        raise ValidationError(
+            _("身份证号码应为18位，前17位为数字，最后一位为数字或X。"), code="shape"
+        )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

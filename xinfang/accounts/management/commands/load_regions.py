@@ -7,7 +7,10 @@ from xinfang.accounts.services import RegionFileError, load_regions
 
 
 class Command(BaseCommand):
-    help = "导入统计用区划代码（provinces.csv、cities.csv、areas.csv、streets.csv），可只导入一个下级区域。"
+    help = (
+        "导入统计用区划代码（provinces.csv、cities.csv、areas.csv、streets.csv），"
+        "可只导入一个下级区域。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder", type=Path, help="区划代码 CSV 所在目录")

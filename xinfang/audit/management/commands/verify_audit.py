@@ -11,5 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = verify_chain()
         if broken is not None:
-            raise CommandError(f"审计链校验失败：第 {broken.seq} 条记录 — {broken.reason}（此前 {checked} 条完好）")
+            raise CommandError(
+                f"审计链校验失败：第 {broken.seq} 条记录 — {broken.reason}（此前 {checked} 条完好）"
+            )
         self.stdout.write(self.style.SUCCESS(f"审计链完好：共 {checked} 条记录。"))

@@ -1,0 +1,222 @@
+"""Case pages. Each view: scope through the visibility query, check, bind, call one service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xinfang.accounts import rules
+from xinfang.accounts.models import User
+from xinfang.cases import services
+from xinfang.cases.forms import AddContactForms, AttachmentForm, CaseFilterForm, RegistrationForms
+from xinfang.cases.models import Case, Petitioner
+from xinfang.cases.queries import (
+    case_for_detail,
+    case_page,
+    cases_visible_to,
+    existing_cases_of_person,
+)
+from xinfang.core.validators import validate_id_number
+from xinfang.core.views import allowed
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user; the views below are all behind ``allowed``, so never anonymous."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+@require_GET
+@allowed(rules.can_work_cases)
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None, user=_user(request))
+    page = case_page(
+        request.user,
+        form.to_filters(),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    context = {"form": form, "page": page, "filter_query": query.urlencode()}
+    return render(request, "cases/list.html", context)
+
+
+def _render_registration(
+    request: HttpRequest, forms: RegistrationForms, status: int = 200
+) -> HttpResponse:
+    id_number = forms.first_id_number()
+    existing = existing_cases_of_person(request.user, id_number) if id_number else []
+    context = {"forms": forms, "existing": existing, "looked_up": id_number}
+    return render(request, "cases/register.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_register_cases)
+def register(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "GET":
+        return _render_registration(request, RegistrationForms(user))
+    forms = RegistrationForms(user, request.POST, request.FILES)
+    if "add_petitioner" in request.POST or "lookup" in request.POST:
+        if "add_petitioner" in request.POST:
+            forms.with_one_more_petitioner(request.POST)
+        forms.draft = True
+        return _render_registration(request, forms)
+    if request.POST.get("attach_to"):
+        return _attach_as_repeat(request, forms, request.POST["attach_to"])
+    if not forms.is_valid():
+        return _render_registration(request, forms, status=422)
+    try:
+        result = services.register_case(
+            actor=user,
+            contact=forms.contact.to_input(),
+            case=forms.matter.to_input(),
+            petitioners=forms.petitioners.to_inputs(),
+            attachments=forms.matter.cleaned_data["attachments"],
+            idempotency_key=forms.idempotency_key,
+        )
+    except ValidationError as error:
+        forms.matter.add_error(None, error)
+        return _render_registration(request, forms, status=422)
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    if result.created:
+        messages.success(
+            request, f"已登记 {result.case.number}，查询码 {result.query_code}（请告知信访人）。"
+        )
+    else:
+        messages.info(request, f"该登记已提交过（{result.case.number}），没有重复创建。")
+    return redirect("cases:detail", number=result.case.number)
+
+
+def _attach_as_repeat(request: HttpRequest, forms: RegistrationForms, number: str) -> HttpResponse:
+    """作为重访登记: the same people and visit, counted on an existing case."""
+    case = get_object_or_404(cases_visible_to(request.user), number=number)
+    if not forms.people_are_valid():
+        return _render_registration(request, forms, status=422)
+    try:
+        services.add_contact(
+            case,
+            actor=_user(request),
+            contact=forms.contact.to_input(),
+            petitioners=forms.petitioners.to_inputs(),
+        )
+    except ValidationError as error:
+        forms.contact.add_error(None, error)
+        return _render_registration(request, forms, status=422)
+    messages.success(request, f"已作为重复信访记入 {case.number}，未新建事项。")
+    return redirect("cases:detail", number=case.number)
+
+
+@require_GET
+@allowed(rules.can_register_cases)
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """HTMX: the existing cases of the ID number being typed (any ``*id_number`` parameter)."""
+    raw = next((request.GET[key] for key in request.GET if key.endswith("id_number")), "")
+    try:
+        id_number = validate_id_number(raw)
+    except ValidationError:
+        id_number = ""
+    existing = existing_cases_of_person(request.user, id_number) if id_number else []
+    context = {"existing": existing, "looked_up": id_number}
+    return render(request, "cases/register.html#existing-cases", context)
+
+
+@require_GET
+@allowed(rules.can_work_cases)
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_object_or_404(case_for_detail(request.user, number))
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _detail_context(request: HttpRequest, case: Case) -> dict[str, object]:
+    timeline = sorted(
+        [("contact", c.occurred_at, c) for c in case.contacts.all()]
+        + [("event", e.occurred_at, e) for e in case.events.all()],
+        key=lambda item: item[1],
+    )
+    return {
+        "case": case,
+        "timeline": timeline,
+        "can_reveal": rules.can_reveal_personal_data(request.user),
+        "can_register": rules.can_register_cases(request.user),
+        "can_upload": rules.can_upload_attachments(request.user),
+        "attachment_form": AttachmentForm(),
+    }
+
+
+@require_POST
+@allowed(rules.can_reveal_personal_data)
+def reveal(request: HttpRequest, number: str, uid: str) -> HttpResponse:
+    """显示完整信息: audited; HTMX swaps one row, a plain POST shows the page with it open."""
+    case = get_object_or_404(case_for_detail(request.user, number))
+    person = get_object_or_404(Petitioner, uid=uid, case_links__case=case)
+    revealed = services.reveal_personal_data(person, actor=_user(request), case=case)
+    if request.htmx:  # type: ignore[attr-defined]
+        link = case.case_petitioners.get(petitioner=person)
+        context = {"link": link, "revealed": revealed, "case": case, "can_reveal": True}
+        return render(request, "cases/detail.html#petitioner-row", context)
+    context = _detail_context(request, case) | {"revealed_uid": person.uid, "revealed": revealed}
+    return render(request, "cases/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_register_cases)
+def add_contact(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_object_or_404(cases_visible_to(request.user), number=number)
+    forms = AddContactForms(_user(request), request.POST or None)
+    if request.method == "POST" and forms.is_valid():
+        try:
+            services.add_contact(
+                case,
+                actor=_user(request),
+                contact=forms.contact.to_input(),
+                petitioners=forms.petitioners.to_inputs(),
+            )
+        except ValidationError as error:
+            forms.contact.add_error(None, error)
+        else:
+            messages.success(request, "已登记重复信访。")
+            return redirect("cases:detail", number=case.number)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "cases/add_contact.html", {"case": case, "forms": forms}, status=status)
+
+
+@require_POST
+@allowed(rules.can_upload_attachments)
+def upload_attachment(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_object_or_404(cases_visible_to(request.user), number=number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_attachment(case, actor=_user(request), upload=form.cleaned_data["file"])
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, "附件已上传。")
+    else:
+        messages.error(
+            request, "；".join(str(m) for errors in form.errors.values() for m in errors)
+        )
+    return redirect("cases:detail", number=case.number)
+
+
+@require_GET
+@allowed(rules.can_work_cases)
+def download_attachment(request: HttpRequest, number: str, uid: str) -> FileResponse:
+    case = get_object_or_404(cases_visible_to(request.user), number=number)
+    attachment = get_object_or_404(case.attachments, uid=uid)
+    response = FileResponse(
+        services.attachment_path(attachment).open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
