@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.conftest import Units
-from tests.factories import id_number
+from tests.factories import UserFactory, id_number
+from xinfang.accounts.enums import Role
 from xinfang.accounts.models import Region, User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases.enums import CaseStatus, Channel, HandlingCategory, PetitionForm
@@ -178,3 +179,28 @@ def test_adding_a_repeat_contact_counts_on_the_same_case(
     assert result.case.contact_count == 2
     assert list(Contact.objects.values_list("is_repeat", flat=True)) == [False, True]
     assert AuditEvent.objects.count() - before == 1
+
+
+def test_another_users_idempotency_key_is_refused_and_reveals_nothing(
+    clerk: User, units: Units, region: Region, category: ContentCategory
+) -> None:
+    other = UserFactory(username="clerk2", unit=units.office, roles=[Role.CLERK])
+    people = [PetitionerInput(name="张三")]
+    register_case(
+        actor=clerk,
+        contact=contact_at(units),
+        case=matter(region, category),
+        petitioners=people,
+        idempotency_key="k-9",
+    )
+
+    with pytest.raises(ValidationError):
+        register_case(
+            actor=other,
+            contact=contact_at(units),
+            case=matter(region, category),
+            petitioners=people,
+            idempotency_key="k-9",
+        )
+
+    assert Case.objects.count() == 1

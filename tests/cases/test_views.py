@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import io
 import re
 from typing import Any
@@ -379,3 +380,21 @@ def test_clerk_adds_a_repeat_contact_from_the_case_page(clerk: User, units: Unit
     case.refresh_from_db()
     assert response.status_code == 302
     assert case.contact_count == 2
+
+
+def token(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [token("2026-01-01T00:00:00|1"), token("2026-01-01T00:00:00+00:00|99999999999999999999999")],
+    ids=["no-time-zone", "id-beyond-bigint"],
+)
+def test_a_hand_made_cursor_gives_the_first_page_not_an_error(clerk: User, cursor: str) -> None:
+    case = CaseFactory(registered_by=clerk)
+
+    response = logged_in(clerk).get(f"/cases/?after={cursor}")
+
+    assert response.status_code == 200
+    assert list(response.context["page"].cases) == [case]

@@ -38,8 +38,12 @@ from xinfang.api.schemas import (
 from xinfang.cases import services
 from xinfang.cases.enums import Channel
 from xinfang.cases.forms import reception_units_for, regions_for
-from xinfang.cases.models import ContentCategory
-from xinfang.cases.queries import CaseFilters, case_for_detail, case_page
+from xinfang.cases.queries import (
+    CaseFilters,
+    case_for_detail,
+    case_page,
+    registrable_categories,
+)
 
 DESCRIPTION = """信访事项办理系统的 JSON 接口（第 1 版）。
 
@@ -216,9 +220,7 @@ def _registration_inputs(
     region: Region | None = regions_for(user).filter(code=payload.region).first()
     if region is None:
         problems.append(("region", "问题属地区划代码不存在，或不在本单位辖区内。"))
-    category = ContentCategory.objects.filter(
-        code=payload.content_category, is_active=True, children__isnull=True
-    ).first()
+    category = registrable_categories().filter(code=payload.content_category).first()
     if category is None:
         problems.append(("content_category", "内容分类代码不存在、已停用或不是末级分类。"))
     if problems or reception is None or region is None or category is None:

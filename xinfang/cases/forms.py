@@ -18,7 +18,7 @@ from xinfang.accounts.enums import RegionLevel, UnitKind
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.cases.enums import CaseStatus, Channel, ClaimRoute, HandlingCategory
 from xinfang.cases.models import ContentCategory
-from xinfang.cases.queries import CaseFilters
+from xinfang.cases.queries import CaseFilters, registrable_categories
 from xinfang.cases.services import CaseInput, ContactInput, PetitionerInput
 from xinfang.core.uploads import ALLOWED_EXTENSIONS, sniff_upload
 from xinfang.core.validators import validate_id_number, validate_phone
@@ -248,9 +248,7 @@ class MatterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["content_category"].queryset = (  # type: ignore[attr-defined]
-            ContentCategory.objects.filter(is_active=True, children__isnull=True)
-            .select_related("parent")
-            .order_by("code")
+            registrable_categories().select_related("parent").order_by("code")
         )
         self.fields["region"].queryset = regions_for(user)  # type: ignore[attr-defined]
 

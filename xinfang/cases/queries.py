@@ -9,17 +9,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xinfang.accounts import rules
 from xinfang.accounts.models import Unit
-from xinfang.cases.models import Case, CasePetitioner, Petitioner
+from xinfang.cases.models import Case, CasePetitioner, ContentCategory, Petitioner
 from xinfang.cases.services import id_number_index
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from xinfang.accounts.models import User
+
+
+def registrable_categories() -> QuerySet[ContentCategory]:
+    """Content categories a new case may take: active leaves of the code table."""
+    return ContentCategory.objects.filter(is_active=True, children__isnull=True)
 
 
 def unit_subtree_ids(unit: Unit) -> list[int]:
@@ -86,11 +92,12 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             stamp, _, ident = raw.partition("|")
             moment = parse_datetime(stamp)
-            if moment is None:
-                return None
-            return cls(registered_at=moment, id=int(ident))
+            ident_value = int(ident)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
+        if moment is None or timezone.is_naive(moment) or not 0 < ident_value < 2**63:
+            return None  # hand-made or damaged: compare only what the databases can hold
+        return cls(registered_at=moment, id=ident_value)
 
     @classmethod
     def of(cls, case: Case) -> Cursor:

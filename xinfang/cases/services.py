@@ -228,26 +228,38 @@ def register_case(
 ) -> Registration:
     """登记: open a new case with its first contact, its petitioners and attachments.
 
-    Replaying the same ``idempotency_key`` returns the case the first call created instead of
-    creating another. Writes one audit event ``case.register``.
+    Replaying the same ``idempotency_key`` returns the case the same clerk's first call created
+    instead of creating another; another user's key is refused. Writes one audit event
+    ``case.register``.
     """
     unit = _check_clerk(actor)
     _check_reception_unit(unit, contact.reception_unit)
     _validate_people(contact, petitioners)
-    if idempotency_key:
-        earlier = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
+    earlier = _replayed(idempotency_key, actor)
+    if earlier is not None:
+        return earlier
     try:
         with _files_removed_on_error() as written:
             return _register(
                 actor, unit, contact, case, petitioners, attachments, idempotency_key, written
             )
     except IntegrityError:
-        if idempotency_key and Case.objects.filter(idempotency_key=idempotency_key).exists():
-            earlier = Case.objects.get(idempotency_key=idempotency_key)
-            return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
+        # A concurrent submit with the same key won the race: answer with its case.
+        earlier = _replayed(idempotency_key, actor)
+        if earlier is not None:
+            return earlier
         raise
+
+
+def _replayed(idempotency_key: str | None, actor: User) -> Registration | None:
+    if not idempotency_key:
+        return None
+    earlier = Case.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return None
+    if earlier.registered_by_id != actor.pk:
+        raise ValidationError("提交标识已被他人使用，请刷新页面后重新登记。")
+    return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
 
 
 @transaction.atomic

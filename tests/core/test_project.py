@@ -1,0 +1,71 @@
+"""Properties of the whole project: migrations, routes, headers, templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ROOT = Path(__file__).resolve().parents[2] / "xinfang"
+# Routes a person may open without signing in.
+PUBLIC_ROUTES = {"login"}
+REFUSED = {302, 401, 403, 405}
+
+
+def test_models_and_migrations_agree(db: None) -> None:
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def routes(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, str]]:
+    """Every route as (name, example path), with sample values for the parameters."""
+    found: list[tuple[str, str]] = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        pattern = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found += routes(entry, pattern)
+        elif isinstance(entry, URLPattern):
+            path = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", pattern)
+            path = re.sub(r"<(?:\w+:)?\w+>", "A01-2026-000001", path)
+            path = path.lstrip("^").rstrip("$").replace("\\Z", "")
+            found.append((entry.name or path, "/" + path))
+    return found
+
+
+@pytest.mark.parametrize(("name", "path"), routes())
+def test_every_route_refuses_anonymous_visitors_unless_public(db: None, name: str, path: str) -> None:
+    response = Client().get(path)
+
+    if name in PUBLIC_ROUTES:
+        assert response.status_code == 200
+    else:
+        assert response.status_code in REFUSED, f"{path} answered {response.status_code}"
+
+
+def test_pages_carry_a_strict_content_security_policy_and_no_framing(db: None) -> None:
+    response = Client().get("/accounts/login/")
+
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_page_answers_404_in_chinese(db: None) -> None:
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "未找到" in response.content.decode()
+
+
+@pytest.mark.parametrize("template", sorted(ROOT.rglob("templates/**/*.html")), ids=lambda p: p.name)
+def test_templates_have_no_inline_script_or_style(template: Path) -> None:
+    """A strict CSP only holds if no page relies on inline code or styles."""
+    text = template.read_text(encoding="utf-8")
+
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) is None
+    assert re.search(r"\sstyle=", text) is None
+    assert re.search(r"\son[a-z]+=", text) is None
