@@ -36,7 +36,9 @@ def routes(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[
 
 
 @pytest.mark.parametrize(("name", "path"), routes())
-def test_every_route_refuses_anonymous_visitors_unless_public(db: None, name: str, path: str) -> None:
+def test_every_route_refuses_anonymous_visitors_unless_public(
+    db: None, name: str, path: str
+) -> None:
     response = Client().get(path)
 
     if name in PUBLIC_ROUTES:
@@ -61,7 +63,9 @@ def test_unknown_page_answers_404_in_chinese(db: None) -> None:
     assert "未找到" in response.content.decode()
 
 
-@pytest.mark.parametrize("template", sorted(ROOT.rglob("templates/**/*.html")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "template", sorted(ROOT.rglob("templates/**/*.html")), ids=lambda p: p.name
+)
 def test_templates_have_no_inline_script_or_style(template: Path) -> None:
     """A strict CSP only holds if no page relies on inline code or styles."""
     text = template.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 from django.db import DatabaseError
+from django.db.models.functions import Lower
 
 DEFAULT_USERNAMES = ("admin", "root", "administrator", "test", "guest")
 
@@ -17,9 +18,9 @@ def no_superuser_or_default_account(app_configs: Any = None, **kwargs: Any) -> l
     try:
         superusers = list(User.objects.filter(is_superuser=True).values_list("username", flat=True))
         defaults = list(
-            User.objects.filter(username__in=DEFAULT_USERNAMES, is_active=True).values_list(
-                "username", flat=True
-            )
+            User.objects.annotate(lowered=Lower("username"))
+            .filter(lowered__in=DEFAULT_USERNAMES, is_active=True)
+            .values_list("username", flat=True)
         )
     except DatabaseError:
         return []  # before the first migrate there is nothing to check

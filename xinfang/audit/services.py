@@ -78,7 +78,12 @@ def record(
             actor_id=actor.pk if actor is not None else None,
             actor_name=(actor.get_username() if actor is not None else ""),
             actor_roles=",".join(sorted(actor.roles)) if actor is not None else "",
-            source_ip=context.source_ip if context else None,
+            # Hash the address as the database will store it (IPv6 is normalised on save).
+            source_ip=(
+                AuditEvent._meta.get_field("source_ip").get_prep_value(context.source_ip)
+                if context
+                else None
+            ),
             request_id=context.request_id if context else "",
             event=event,
             object_type=object_type,

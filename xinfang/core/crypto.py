@@ -48,6 +48,8 @@ class Keyring:
                 raise ImproperlyConfigured("XF_PI_KEYS must look like 1:<32 hex digits>") from None
             if not sep or len(key) != 16 or not 0 < key_id < 65536:
                 raise ImproperlyConfigured("each XF_PI_KEYS entry is id:<16-byte SM4 key in hex>")
+            if key_id in keys:
+                raise ImproperlyConfigured(f"XF_PI_KEYS lists key id {key_id} twice")
             keys[key_id] = key
         if not keys:
             raise ImproperlyConfigured("XF_PI_KEYS lists no key")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -52,8 +54,10 @@ class RequestContextMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         ip = request.META.get("REMOTE_ADDR") or None
         if getattr(settings, "XF_TRUST_X_FORWARDED_FOR", False):
-            forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-            ip = forwarded or ip
+            # The last entry is the one our own proxy appended; earlier ones are client-supplied.
+            forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+            with contextlib.suppress(ValueError):  # not an address: keep REMOTE_ADDR
+                ip = str(ipaddress.ip_address(forwarded))
         token = _current.set(RequestContext(request_id=request_id, source_ip=ip))
         try:
             response = self.get_response(request)

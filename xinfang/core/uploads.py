@@ -22,6 +22,8 @@ class FileKind:
     extensions: tuple[str, ...]
     content_type: str
     magic: tuple[bytes, ...]
+    # For zip containers: the members that make the file what its name says.
+    required_members: tuple[str, ...] = ()
 
 
 KINDS = (
@@ -32,15 +34,17 @@ KINDS = (
         (".docx",),
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         (b"PK\x03\x04",),
+        ("[Content_Types].xml", "word/document.xml"),
     ),
     FileKind(
         (".xlsx",),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         (b"PK\x03\x04",),
+        ("[Content_Types].xml", "xl/workbook.xml"),
     ),
     FileKind((".doc",), "application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
     FileKind((".xls",), "application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
-    FileKind((".ofd",), "application/ofd", (b"PK\x03\x04",)),
+    FileKind((".ofd",), "application/ofd", (b"PK\x03\x04",), ("OFD.xml",)),
 )
 ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS for ext in kind.extensions)
 
@@ -52,7 +56,7 @@ def safe_display_name(name: str) -> str:
     return cleaned.strip(" .")[-200:] or "附件"
 
 
-def _check_zip(stream: IO[bytes], size: int) -> None:
+def _check_zip(stream: IO[bytes], size: int, kind: FileKind) -> None:
     stream.seek(0)
     try:
         with zipfile.ZipFile(stream) as archive:
@@ -65,6 +69,9 @@ def _check_zip(stream: IO[bytes], size: int) -> None:
             for member in members:
                 if member.filename.startswith("/") or ".." in member.filename.split("/"):
                     raise ValidationError("文件内部含有非法路径，已拒绝。")
+            names = {member.filename for member in members}
+            if not set(kind.required_members) <= names:
+                raise ValidationError("文件已损坏或不是有效的 Office/OFD 文件。")
     except zipfile.BadZipFile:
         raise ValidationError("文件已损坏或不是有效的 Office/OFD 文件。") from None
 
@@ -86,6 +93,6 @@ def sniff_upload(name: str, stream: IO[bytes], size: int, *, max_bytes: int) -> 
     if not head.startswith(kind.magic):
         raise ValidationError("文件内容与扩展名不符，已拒绝。")
     if kind.magic == (b"PK\x03\x04",):
-        _check_zip(stream, size)
+        _check_zip(stream, size, kind)
     stream.seek(0)
     return kind
