@@ -267,25 +267,32 @@ def load_regions(*, actor: User | None, folder: Path, root: str | None = None) -
     if root and not any(code == root for code, *_ in rows):
         raise RegionFileError(f"区划代码 {root} 不在文件中")
     existing = {region.code: region for region in Region.objects.all()}
-    new = [
-        Region(code=code, name=name, level=level)
-        for code, name, level, _parent in rows
-        if code not in existing
-    ]
-    changed = []
-    for code, name, level, _parent in rows:
-        region = existing.get(code)
-        if region is not None and (region.name, region.level) != (name, level):
-            region.name, region.level = name, level
-            changed.append(region)
-    Region.objects.bulk_create(new, batch_size=2000)
-    Region.objects.bulk_update(changed, ["name", "level"], batch_size=2000)
-    ids = dict(Region.objects.values_list("code", "id"))
-    parents = [
-        Region(id=ids[code], parent_id=ids[parent]) for code, _n, _l, parent in rows if parent
-    ]
-    Region.objects.bulk_update(parents, ["parent"], batch_size=2000)
-    result = RegionLoadResult(created=len(new), updated=len(changed))
+    ids = {code: region.pk for code, region in existing.items()}
+    created = 0
+    changed: list[Region] = []
+    # Files come parents first, so each level is created with its parent's id already known.
+    for level in sorted({row[2] for row in rows}):
+        level_rows = [row for row in rows if row[2] == level]
+        new = [
+            Region(code=code, name=name, level=level, parent_id=ids[parent] if parent else None)
+            for code, name, _level, parent in level_rows
+            if code not in existing
+        ]
+        Region.objects.bulk_create(new, batch_size=2000)
+        created += len(new)
+        ids.update(Region.objects.filter(level=level).values_list("code", "id"))
+        for code, name, _level, parent in level_rows:
+            region = existing.get(code)
+            parent_id = ids[parent] if parent else None
+            if region is not None and (region.name, region.level, region.parent_id) != (
+                name,
+                level,
+                parent_id,
+            ):
+                region.name, region.level, region.parent_id = name, level, parent_id
+                changed.append(region)
+    Region.objects.bulk_update(changed, ["name", "level", "parent"], batch_size=2000)
+    result = RegionLoadResult(created=created, updated=len(changed))
     record(
         "region.load",
         actor=actor,
