@@ -1,8 +1,9 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from xinfang.core.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:list"), name="home"),
+    path("", home, name="home"),
     path("accounts/", include("xinfang.accounts.urls")),
     path("cases/", include("xinfang.cases.urls")),
     path("api/", include("xinfang.api.urls")),

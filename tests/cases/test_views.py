@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -64,7 +65,7 @@ def test_clerk_sees_the_case_list(clerk: User) -> None:
 
 
 def test_anonymous_is_sent_to_login_from_the_case_list(db: None) -> None:
-    response = logged_in.__globals__["Client"]().get("/cases/")
+    response = Client().get("/cases/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

@@ -44,3 +44,8 @@ def can_read_audit(user: AnyUser) -> bool:
 
 def is_administrator(user: AnyUser) -> bool:
     return bool(_roles(user) & ADMIN_ROLES)
+
+
+def can_manage_accounts(user: AnyUser) -> bool:
+    """系统管理员: units and staff accounts. The other two of the 三员 may not."""
+    return Role.SYSTEM_ADMIN in _roles(user)

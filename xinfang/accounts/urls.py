@@ -1,7 +1,22 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from xinfang.accounts import views
 from xinfang.accounts.forms import LoginForm
+
+# The 系统管理员's pages, namespaced "accounts:"; login and logout keep their global names.
+# Natural keys in the addresses: unit codes and usernames are unique and never contain "/".
+admin_patterns = [
+    path("units/", views.unit_list, name="units"),
+    path("units/<str:code>/", views.unit_edit, name="unit"),
+    path("users/", views.user_list, name="users"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<str:username>/", views.user_detail, name="user"),
+    path("users/<str:username>/unit/", views.user_unit, name="user_unit"),
+    path("users/<str:username>/roles/", views.user_roles, name="user_roles"),
+    path("users/<str:username>/active/", views.user_active, name="user_active"),
+    path("users/<str:username>/password/", views.user_password, name="user_password"),
+]
 
 urlpatterns = [
     path(
@@ -14,4 +29,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((admin_patterns, "accounts"))),
 ]

@@ -11,4 +11,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_can_register": rules.can_register_cases(user),
         "nav_can_work_cases": rules.can_work_cases(user),
+        "nav_can_manage_accounts": rules.can_manage_accounts(user),
     }

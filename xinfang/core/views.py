@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseServerError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+
+from xinfang.accounts import rules
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
@@ -28,6 +30,16 @@ def allowed(predicate: Callable[[Any], bool]) -> Callable[[ViewFunc], ViewFunc]:
         return login_required(wrapped)  # type: ignore[return-value]
 
     return decorator
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role starts on its own page; roles without one yet see what their account is."""
+    if rules.can_work_cases(request.user):
+        return redirect("cases:list")
+    if rules.can_manage_accounts(request.user):
+        return redirect("accounts:users")
+    return render(request, "core/home.html")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

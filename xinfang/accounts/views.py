@@ -1,0 +1,239 @@
+"""The 系统管理员's pages: the unit tree and staff accounts. Each write is one audited service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xinfang.accounts import rules, services
+from xinfang.accounts.enums import Role, UnitKind
+from xinfang.accounts.forms import (
+    PasswordResetForm,
+    UnitCreateForm,
+    UnitEditForm,
+    UserActiveForm,
+    UserCreateForm,
+    UserFilterForm,
+    UserRolesForm,
+    UserUnitForm,
+    tree_order,
+    unit_depth,
+)
+from xinfang.accounts.models import Unit, User
+from xinfang.accounts.queries import staff_accounts
+from xinfang.core.views import allowed
+
+#: Deeper units are drawn at this indent; the tree stays readable on a 1366-pixel screen.
+MAX_INDENT = 8
+
+
+def _admin(request: HttpRequest) -> User:
+    """The signed-in administrator; the views below are all behind ``allowed``."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+# --- Units -------------------------------------------------------------------------------------
+
+
+def _render_units(request: HttpRequest, form: UnitCreateForm, status: int = 200) -> HttpResponse:
+    units = (
+        Unit.objects.select_related("region")
+        .annotate(active_users=Count("users", filter=Q(users__is_active=True)))
+        .order_by("path")
+    )
+    rows = [(unit, min(unit_depth(unit), MAX_INDENT)) for unit in tree_order(units)]
+    return render(request, "accounts/unit_list.html", {"rows": rows, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_manage_accounts)
+def unit_list(request: HttpRequest) -> HttpResponse:
+    """单位管理: the tree, and the form that adds a unit to it."""
+    form = UnitCreateForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        return _render_units(request, form, status=200 if request.method == "GET" else 422)
+    data = form.cleaned_data
+    try:
+        unit = services.create_unit(
+            actor=_admin(request),
+            code=data["code"],
+            name=data["name"],
+            kind=UnitKind(data["kind"]),
+            parent=data["parent"],
+            region=data["region"],
+        )
+    except IntegrityError:  # the same code taken by someone else a moment ago
+        form.add_error("code", "单位代码已被使用，请换一个。")
+        return _render_units(request, form, status=422)
+    messages.success(request, f"已新建单位：{unit.name}（{unit.code}）。")
+    return redirect("accounts:units")
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_manage_accounts)
+def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_object_or_404(Unit.objects.select_related("parent", "region"), code=code)
+    initial = {"name": unit.name, "is_active": unit.is_active}
+    form = UnitEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_unit(unit, actor=_admin(request), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("is_active", error)
+        else:
+            messages.success(request, f"已保存单位：{unit.name}（{unit.code}）。")
+            return redirect("accounts:units")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "accounts/unit_edit.html", {"unit": unit, "form": form}, status=status)
+
+
+# --- Staff accounts ----------------------------------------------------------------------------
+
+
+@require_GET
+@allowed(rules.can_manage_accounts)
+def user_list(request: HttpRequest) -> HttpResponse:
+    """用户管理: every staff account, filtered by unit or name."""
+    form = UserFilterForm(request.GET or None)
+    paginator = Paginator(staff_accounts(*form.filters()), settings.XF_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "filter_query": query.urlencode()}
+    return render(request, "accounts/user_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_manage_accounts)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.create_user(
+                actor=_admin(request),
+                username=data["username"],
+                full_name=data["full_name"],
+                unit=data["unit"],
+                roles=data["roles"],
+                password=data["password1"],
+            )
+        except ValidationError as error:
+            form.add_error("roles", error)
+        except IntegrityError:  # the same username taken by someone else a moment ago
+            form.add_error("username", "用户名已存在。")
+        else:
+            messages.success(request, f"已创建用户：{account.full_name}（{account.username}）。")
+            return redirect("accounts:user", username=account.username)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "accounts/user_create.html", {"form": form}, status=status)
+
+
+def _account(username: str) -> User:
+    return get_object_or_404(User.objects.select_related("unit"), username=username)
+
+
+def _render_account(
+    request: HttpRequest, account: User, status: int = 200, **bound: Any
+) -> HttpResponse:
+    """The account page: its facts and one small form per change; ``bound`` replaces the
+    blank form that failed, so its errors show where they were made."""
+    roles = [role for role in Role if role in account.roles]  # in the enum's order
+    context = {
+        "account": account,
+        "roles": roles,
+        "is_self": account.pk == request.user.pk,
+        "unit_form": UserUnitForm(initial={"unit": account.unit}),
+        "roles_form": UserRolesForm(initial={"roles": roles}),
+        "password_form": PasswordResetForm(),
+        "active_form": UserActiveForm(),
+        **bound,
+    }
+    return render(request, "accounts/user_edit.html", context, status=status)
+
+
+@require_GET
+@allowed(rules.can_manage_accounts)
+def user_detail(request: HttpRequest, username: str) -> HttpResponse:
+    return _render_account(request, _account(username))
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def user_unit(request: HttpRequest, username: str) -> HttpResponse:
+    account = _account(username)
+    form = UserUnitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_user_unit(account, actor=_admin(request), unit=form.cleaned_data["unit"])
+        except ValidationError as error:
+            form.add_error("unit", error)
+        else:
+            messages.success(request, f"已将 {account} 调至 {form.cleaned_data['unit']}。")
+            return redirect("accounts:user", username=account.username)
+    return _render_account(request, account, status=422, unit_form=form)
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def user_roles(request: HttpRequest, username: str) -> HttpResponse:
+    account = _account(username)
+    form = UserRolesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_user_roles(
+                account, actor=_admin(request), roles=form.cleaned_data["roles"]
+            )
+        except ValidationError as error:
+            form.add_error("roles", error)
+        else:
+            messages.success(request, f"已更新 {account} 的角色。")
+            return redirect("accounts:user", username=account.username)
+    return _render_account(request, account, status=422, roles_form=form)
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def user_active(request: HttpRequest, username: str) -> HttpResponse:
+    account = _account(username)
+    form = UserActiveForm(request.POST)
+    if form.is_valid():
+        active = form.cleaned_data["active"]
+        try:
+            services.set_user_active(account, actor=_admin(request), active=active)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            done = "已启用账号" if active else "已停用账号，并结束了其全部登录会话"
+            messages.success(request, f"{done}：{account}。")
+            return redirect("accounts:user", username=account.username)
+    return _render_account(request, account, status=422, active_form=form)
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def user_password(request: HttpRequest, username: str) -> HttpResponse:
+    account = _account(username)
+    form = PasswordResetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reset_password(
+                account, actor=_admin(request), new_password=form.cleaned_data["password1"]
+            )
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            messages.success(request, f"已重置 {account} 的密码，请当面或通过安全渠道告知本人。")
+            return redirect("accounts:user", username=account.username)
+    return _render_account(request, account, status=422, password_form=form)
