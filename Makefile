@@ -22,7 +22,7 @@ demo: $(BIN)/.installed .env
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) seed_demo --cases $(SCALE) --if-empty
-	$(MANAGE) demo_logins
+	$(MANAGE) demo_logins --url http://$(HOST)/
 	$(MANAGE) runserver $(HOST) --noreload
 
 ## make test: lint, type-check, the whole suite (browser tests included where Chromium exists)

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Units, logged_in
-from tests.factories import CaseFactory, PetitionerFactory, id_number
+from tests.factories import CaseFactory, PetitionerFactory, RegionFactory, id_number
+from xinfang.accounts.enums import RegionLevel
 from xinfang.accounts.models import Region, User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases.models import Attachment, Case, Contact, ContentCategory
@@ -399,3 +400,26 @@ def test_a_hand_made_cursor_gives_the_first_page_not_an_error(clerk: User, curso
 
     assert response.status_code == 200
     assert list(response.context["page"].cases) == [case]
+
+
+def test_filtering_by_a_district_lists_its_township_cases_too(clerk: User, region: Region) -> None:
+    township = RegionFactory(
+        code="990102001", name="幸福街道", level=RegionLevel.TOWNSHIP, parent=region
+    )
+    inside = CaseFactory(registered_by=clerk, region=township)
+    CaseFactory(registered_by=clerk, region=RegionFactory(code="990103", name="A2区"))
+
+    response = logged_in(clerk).get("/cases/", {"region": region.code})
+
+    assert list(response.context["page"].cases) == [inside]
+
+
+def test_an_unknown_filter_value_is_dropped_and_the_valid_filters_still_apply(clerk: User) -> None:
+    letter = CaseFactory(registered_by=clerk, channel="letter")
+    CaseFactory(registered_by=clerk, channel="visit")
+
+    response = logged_in(clerk).get("/cases/", {"region": "'; drop table", "channel": "letter"})
+
+    assert response.status_code == 200
+    assert list(response.context["page"].cases) == [letter]
+    assert "选择一个有效的选项" in response.content.decode()

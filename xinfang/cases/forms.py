@@ -329,8 +329,9 @@ class CaseFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label="渠道", choices=[("", "全部"), *Channel.choices], required=False
     )
-    region = forms.CharField(label="问题属地代码", max_length=12, required=False)
-    category = forms.CharField(label="内容分类代码", max_length=20, required=False)
+    # Values are codes: choosing a district or a first-level category covers everything under it.
+    region = forms.ChoiceField(label="问题属地", required=False)
+    category = forms.ChoiceField(label="内容分类", required=False)
     unit = forms.ModelChoiceField(
         label="单位", queryset=Unit.objects.none(), required=False, empty_label="全部"
     )
@@ -349,21 +350,26 @@ class CaseFilterForm(forms.Form):
             else Unit.objects.none()
         )
         self.fields["unit"].queryset = units.order_by("path")  # type: ignore[attr-defined]
-
-    def clean_region(self) -> str:
-        value: str = self.cleaned_data["region"].strip()
-        if value and not value.isdigit():
-            raise ValidationError("区划代码应为数字。")
-        return value
+        regions = regions_for(user).filter(level__lte=RegionLevel.COUNTY)
+        self.fields["region"].choices = [  # type: ignore[attr-defined]
+            ("", "全部"),
+            *((r.code, "　" * max(r.level - RegionLevel.CITY, 0) + r.name) for r in regions),
+        ]
+        categories = ContentCategory.objects.filter(is_active=True).order_by("code")
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", "全部"),
+            *((c.code, ("　" if c.level > 1 else "") + c.name) for c in categories),
+        ]
 
     def to_filters(self) -> CaseFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()  # an invalid field drops out of cleaned_data; the valid ones still apply
+        data = self.cleaned_data if self.is_bound else {}
         unit = data.get("unit")
         return CaseFilters(
             status=data.get("status", ""),
             channel=data.get("channel", ""),
             region_code=data.get("region", ""),
-            category_code=data.get("category", "").strip(),
+            category_code=data.get("category", ""),
             unit_id=unit.pk if unit else None,
             received_from=data.get("received_from"),
             received_to=data.get("received_to"),

@@ -1,7 +1,7 @@
 import unicodedata
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from xinfang.accounts.models import Unit, User
 from xinfang.cases.demo import DEMO_PASSWORD, DEMO_URL, DEMO_USERS
@@ -21,6 +21,9 @@ def _line(cells: tuple[str, ...], widths: list[int]) -> str:
 
 class Command(BaseCommand):
     help = "列出各角色的演示账号（用户名、密码、角色、单位）和访问地址。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default=DEMO_URL, help="访问地址（默认 %(default)s）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         existing = set(
@@ -48,4 +51,4 @@ class Command(BaseCommand):
         self.stdout.write("  ".join("-" * w for w in widths))
         for row in rows:
             self.stdout.write(_line(row, widths))
-        self.stdout.write(f"访问地址：{DEMO_URL}")
+        self.stdout.write(f"访问地址：{options['url']}")
