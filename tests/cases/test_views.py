@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Units, logged_in
-from tests.factories import CaseFactory, PetitionerFactory, RegionFactory, id_number
-from xinfang.accounts.enums import RegionLevel
+from tests.factories import CaseFactory, PetitionerFactory, RegionFactory, UserFactory, id_number
+from xinfang.accounts.enums import RegionLevel, Role
 from xinfang.accounts.models import Region, User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases.models import Attachment, Case, Contact, ContentCategory
@@ -423,3 +423,48 @@ def test_an_unknown_filter_value_is_dropped_and_the_valid_filters_still_apply(cl
     assert response.status_code == 200
     assert list(response.context["page"].cases) == [letter]
     assert "选择一个有效的选项" in response.content.decode()
+
+
+@pytest.fixture
+def clerk_elsewhere(units: Units) -> User:
+    """A clerk of unit B: may register, but the office's cases are outside their scope."""
+    return UserFactory(username="clerk_b", unit=units.unit_b, roles=[Role.CLERK])
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [
+        ("get", ""),
+        ("get", "contacts/new/"),
+        ("post", "contacts/new/"),
+        ("post", "petitioners/{uid}/reveal/"),
+        ("post", "attachments/"),
+        ("get", "attachments/00000000-0000-0000-0000-000000000000/"),
+    ],
+)
+def test_a_clerk_of_another_unit_gets_404_on_every_case_action(
+    clerk: User, clerk_elsewhere: User, method: str, suffix: str
+) -> None:
+    case = CaseFactory(registered_by=clerk)
+    uid = case.case_petitioners.get().petitioner.uid
+    client = logged_in(clerk_elsewhere)
+    before = AuditEvent.objects.count()
+
+    response = getattr(client, method)(f"/cases/{case.number}/{suffix.format(uid=uid)}")
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.count() == before  # nothing revealed, nothing written
+
+
+def test_uploading_an_attachment_writes_one_audit_event(
+    clerk: User, settings: Any, tmp_path: Any
+) -> None:
+    settings.ATTACHMENT_DIR = tmp_path
+    case = CaseFactory(registered_by=clerk)
+    client = logged_in(clerk)
+    before = AuditEvent.objects.count()
+
+    client.post(f"/cases/{case.number}/attachments/", {"file": pdf_upload()})
+
+    assert AuditEvent.objects.count() - before == 1
+    assert AuditEvent.objects.latest("seq").event == "case.add_attachment"
