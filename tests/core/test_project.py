@@ -73,3 +73,12 @@ def test_templates_have_no_inline_script_or_style(template: Path) -> None:
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) is None
     assert re.search(r"\sstyle=", text) is None
     assert re.search(r"\son[a-z]+=", text) is None
+
+
+def test_a_forged_host_header_gets_the_chinese_400_page_not_a_crash(db: None) -> None:
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert "请求无效" in response.content.decode()

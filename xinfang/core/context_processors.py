@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from xinfang.accounts import rules
@@ -7,7 +8,8 @@ from xinfang.accounts import rules
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the top navigation may offer this user."""
-    user = request.user
+    # Error pages can be rendered before AuthenticationMiddleware ran (e.g. a bad Host header).
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "nav_can_register": rules.can_register_cases(user),
         "nav_can_work_cases": rules.can_work_cases(user),
