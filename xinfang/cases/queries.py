@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -32,16 +34,28 @@ def unit_subtree_ids(unit: Unit) -> list[int]:
     return list(Unit.objects.filter(path__startswith=unit.path).values_list("id", flat=True))
 
 
-def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
-    """The one visibility rule: a user with a case role sees the cases registered by, or
-    assigned to, their unit or any unit under it. Administrators (三员) see no cases."""
+def visibility_branches(user: User | AnonymousUser) -> list[Q]:
+    """The one visibility rule, as conditions whose union is what the user may see: a user with
+    a case role sees the cases registered by, or assigned to, their unit or any unit under it.
+    Administrators (三员) see no cases ([]); the root unit sees every case ([Q()]).
+
+    Each branch has its own index, so a list can walk each in order and merge (see
+    :func:`case_page`); an OR of the two would make the database sort every matching row."""
     unit = getattr(user, "unit", None)
     if not rules.can_work_cases(user) or unit is None:
-        return Case.objects.none()
+        return []
     if not Unit.objects.exclude(path__startswith=unit.path).exists():
-        return Case.objects.all()  # the unit is the root of every unit: nothing to exclude
+        return [Q()]  # the unit is the root of every unit: nothing to exclude
     ids = unit_subtree_ids(unit)
-    return Case.objects.filter(Q(registering_unit_id__in=ids) | Q(handling_unit_id__in=ids))
+    return [Q(registering_unit_id__in=ids), Q(handling_unit_id__in=ids)]
+
+
+def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
+    """Every case this user may see; every case view, export, search and API starts here."""
+    branches = visibility_branches(user)
+    if not branches:
+        return Case.objects.none()
+    return Case.objects.filter(reduce(operator.or_, branches))
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,13 @@ class CaseFilters:
     received_from: dt.date | None = None
     received_to: dt.date | None = None
 
-    def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+    def unit_branches(self) -> list[Q]:
+        """The unit filter (registered by or assigned to the unit) as index-friendly branches."""
+        if self.unit_id is None:
+            return [Q()]
+        return [Q(registering_unit_id=self.unit_id), Q(handling_unit_id=self.unit_id)]
+
+    def apply(self, cases: QuerySet[Case], *, with_unit: bool = True) -> QuerySet[Case]:
         if self.status:
             cases = cases.filter(status=self.status)
         if self.channel:
@@ -63,10 +83,8 @@ class CaseFilters:
             cases = cases.filter(region__code__startswith=self.region_code)
         if self.category_code:
             cases = cases.filter(content_category__code__startswith=self.category_code)
-        if self.unit_id is not None:
-            cases = cases.filter(
-                Q(registering_unit_id=self.unit_id) | Q(handling_unit_id=self.unit_id)
-            )
+        if with_unit and self.unit_id is not None:
+            cases = cases.filter(reduce(operator.or_, self.unit_branches()))
         if self.received_from:
             cases = cases.filter(received_on__gte=self.received_from)
         if self.received_to:
@@ -132,6 +150,34 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+def _newest_first(branches: list[QuerySet[Case]], after: Cursor | None, size: int) -> list[Case]:
+    """Up to ``size`` rows older than ``after``, newest first, merged from index-ordered
+    branches (a case in two branches counts once)."""
+    rows: dict[int, Case] = {}
+    for branch in branches:
+        if after is not None:
+            branch = branch.filter(
+                Q(registered_at__lt=after.registered_at)
+                | Q(registered_at=after.registered_at, id__lt=after.id)
+            )
+        for case in _list_rows(branch.order_by("-registered_at", "-id"))[:size]:
+            rows[case.pk] = case
+    return sorted(rows.values(), key=lambda c: (c.registered_at, c.pk), reverse=True)[:size]
+
+
+def _oldest_first(branches: list[QuerySet[Case]], before: Cursor, size: int) -> list[Case]:
+    """Up to ``size`` rows newer than ``before``, oldest first (for the previous page)."""
+    rows: dict[int, Case] = {}
+    for branch in branches:
+        newer = branch.filter(
+            Q(registered_at__gt=before.registered_at)
+            | Q(registered_at=before.registered_at, id__gt=before.id)
+        )
+        for case in _list_rows(newer.order_by("registered_at", "id"))[:size]:
+            rows[case.pk] = case
+    return sorted(rows.values(), key=lambda c: (c.registered_at, c.pk))[:size]
+
+
 def case_page(
     user: User | AnonymousUser,
     filters: CaseFilters,
@@ -141,15 +187,17 @@ def case_page(
     size: int = 50,
 ) -> CasePage:
     """Keyset pagination, newest first: no OFFSET and no COUNT(*), so page 1 and page 20,000
-    cost the same at a million rows."""
-    cases = filters.apply(cases_visible_to(user))
+    cost the same at a million rows. Each visibility × unit-filter branch is read in index
+    order and the pages merged: a few small queries instead of one sort of every match."""
+    filtered = filters.apply(Case.objects.all(), with_unit=False)
+    branches = [
+        filtered.filter(seen & unit)
+        for seen in visibility_branches(user)
+        for unit in filters.unit_branches()
+    ]
     after_cursor, before_cursor = Cursor.decode(after), Cursor.decode(before)
     if before_cursor is not None:
-        older_first = cases.filter(
-            Q(registered_at__gt=before_cursor.registered_at)
-            | Q(registered_at=before_cursor.registered_at, id__gt=before_cursor.id)
-        ).order_by("registered_at", "id")
-        rows = list(_list_rows(older_first)[: size + 1])
+        rows = _oldest_first(branches, before_cursor, size + 1)
         has_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
         return CasePage(
@@ -157,12 +205,7 @@ def case_page(
             next_cursor=Cursor.of(rows[-1]).encode() if rows else None,
             previous_cursor=Cursor.of(rows[0]).encode() if rows and has_newer else None,
         )
-    if after_cursor is not None:
-        cases = cases.filter(
-            Q(registered_at__lt=after_cursor.registered_at)
-            | Q(registered_at=after_cursor.registered_at, id__lt=after_cursor.id)
-        )
-    rows = list(_list_rows(cases.order_by("-registered_at", "-id"))[: size + 1])
+    rows = _newest_first(branches, after_cursor, size + 1)
     has_older = len(rows) > size
     rows = rows[:size]
     return CasePage(
