@@ -156,9 +156,9 @@ def _newest_first(branches: list[QuerySet[Case]], after: Cursor | None, size: in
     rows: dict[int, Case] = {}
     for branch in branches:
         if after is not None:
-            branch = branch.filter(
-                Q(registered_at__lt=after.registered_at)
-                | Q(registered_at=after.registered_at, id__lt=after.id)
+            # (registered_at, id) < cursor, written so that the first term is an index range.
+            branch = branch.filter(registered_at__lte=after.registered_at).filter(
+                Q(registered_at__lt=after.registered_at) | Q(id__lt=after.id)
             )
         for case in _list_rows(branch.order_by("-registered_at", "-id"))[:size]:
             rows[case.pk] = case
@@ -169,9 +169,8 @@ def _oldest_first(branches: list[QuerySet[Case]], before: Cursor, size: int) -> 
     """Up to ``size`` rows newer than ``before``, oldest first (for the previous page)."""
     rows: dict[int, Case] = {}
     for branch in branches:
-        newer = branch.filter(
-            Q(registered_at__gt=before.registered_at)
-            | Q(registered_at=before.registered_at, id__gt=before.id)
+        newer = branch.filter(registered_at__gte=before.registered_at).filter(
+            Q(registered_at__gt=before.registered_at) | Q(id__gt=before.id)
         )
         for case in _list_rows(newer.order_by("registered_at", "id"))[:size]:
             rows[case.pk] = case
