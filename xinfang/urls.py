@@ -1,9 +1,10 @@
 from django.urls import include, path
 
-from xinfang.core.views import home
+from xinfang.core.views import home, keepalive
 
 urlpatterns = [
     path("", home, name="home"),
+    path("keepalive/", keepalive, name="keepalive"),
     path("accounts/", include("xinfang.accounts.urls")),
     path("cases/", include("xinfang.cases.urls")),
     path("api/", include("xinfang.api.urls")),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import logged_in
 
 ROOT = Path(__file__).resolve().parents[2] / "xinfang"
 # Routes a person may open without signing in.
@@ -82,3 +85,23 @@ def test_a_forged_host_header_gets_the_chinese_400_page_not_a_crash(db: None) ->
 
     assert response.status_code == 400
     assert "请求无效" in response.content.decode()
+
+
+def test_a_post_without_a_csrf_token_gets_a_chinese_403_page(db: None) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "clerk", "password": "x"})
+
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
+
+
+def test_the_keepalive_extends_a_signed_in_session_and_refuses_strangers(clerk: Any) -> None:
+    client = logged_in(clerk)
+    before = client.session.get_expiry_date()
+
+    response = client.get("/keepalive/")
+
+    assert response.status_code == 204
+    assert client.session.get_expiry_date() >= before
+    assert Client().get("/keepalive/").status_code == 302

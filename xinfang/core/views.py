@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.views.decorators.http import require_GET
 
 from xinfang.accounts import rules
 
@@ -40,6 +41,19 @@ def home(request: HttpRequest) -> HttpResponse:
     if rules.can_manage_accounts(request.user):
         return redirect("accounts:users")
     return render(request, "core/home.html")
+
+
+@require_GET
+@login_required
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Pinged by app.js while a person is typing, so the idle timeout counts real inactivity
+    rather than time spent filling in a long form. Touching the session extends it."""
+    request.session.modified = True
+    return HttpResponse(status=204)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "errors/csrf.html", status=403)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

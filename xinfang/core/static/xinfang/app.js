@@ -23,6 +23,16 @@
     target.click();
   });
 
+  // Typing is activity: tell the server at most every 5 minutes, so a long form is not lost
+  // to the idle timeout. An idle browser sends nothing and still times out.
+  var lastPing = Date.now();
+  document.addEventListener("input", function () {
+    var url = document.body.getAttribute("data-keepalive");
+    if (!url || Date.now() - lastPing < 5 * 60 * 1000) return;
+    lastPing = Date.now();
+    fetch(url, { credentials: "same-origin" });
+  });
+
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches('input[name$="is_representative"]')) {
       updateRepresentativeWarning();
