@@ -235,3 +235,49 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}={self.last}"
+
+
+class RuleSet(models.Model):
+    """时限规则: one jurisdiction's time limits from a date on. ``limits`` maps a step key
+    (see ``deadlines.Step``) to ``{"days": int, "unit": "calendar" | "workdays"}``; steps it
+    leaves out take the national defaults. Cases keep the rule set in force at registration."""
+
+    jurisdiction = models.CharField(_("适用地区"), max_length=50)
+    name = models.CharField(_("名称"), max_length=100)
+    effective_from = models.DateField(_("施行日期"))
+    limits = models.JSONField(_("时限"), default=dict)
+    roll_forward = models.BooleanField(
+        _("期限末日为节假日顺延"),
+        default=True,
+        help_text=_("按日计算的期限，末日为法定休息日的，顺延至休息日后的第一个工作日"),
+    )
+
+    class Meta:
+        verbose_name = _("时限规则")
+        ordering = ["jurisdiction", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "effective_from"], name="unique_ruleset_effective"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.name}（{self.effective_from:%Y-%m-%d}起）"
+
+
+class CalendarOverride(models.Model):
+    """节假日调整: overrides chinesecalendar for one day (a new year's schedule, a local
+    ethnic holiday, a 调休 workday). Any row in a year makes that year's schedule official."""
+
+    day = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"))
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("节假日调整")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        kind = "上班" if self.is_workday else "休息"
+        return f"{self.day:%Y-%m-%d} {self.name or kind}（{kind}）"
