@@ -29,7 +29,6 @@ from xinfang.cases.services import (
     CaseInput,
     ContactInput,
     PetitionerInput,
-    decrypt_field,
     id_number_index,
     phone_index,
     register_case,
@@ -57,7 +56,7 @@ def people_rows() -> list[tuple[str, str, str]]:
         "case__number", "position"
     )
     return [
-        (link.case.number, link.petitioner.name, decrypt_field(link.petitioner, "id_number"))
+        (link.case.number, link.petitioner.name, link.petitioner.decrypt("id_number"))
         for link in links
     ]
 
@@ -109,13 +108,13 @@ def test_every_petitioner_has_a_valid_sealed_id_number_and_phone_with_matching_i
     people = list(Petitioner.objects.all())
     assert len(people) > 200
     for person in people:
-        id_number = decrypt_field(person, "id_number")
-        phone = decrypt_field(person, "phone")
+        id_number = person.decrypt("id_number")
+        phone = person.decrypt("phone")
         assert validate_id_number(id_number, today=TODAY) == id_number
         assert validate_phone(phone) == phone
         assert person.id_number_index == id_number_index(id_number)
         assert person.phone_index == phone_index(phone)
-        assert decrypt_field(person, "address").startswith("西地省A市A")
+        assert person.decrypt("address").startswith("西地省A市A")
 
 
 def test_no_two_petitioner_rows_share_an_id_number_and_some_people_are_on_several_cases() -> None:

@@ -20,7 +20,6 @@ from xinfang.cases.services import (
     CaseInput,
     ContactInput,
     PetitionerInput,
-    decrypt_field,
     register_case,
 )
 
@@ -131,9 +130,7 @@ def test_the_sealed_columns_decrypt_back_to_the_sentinels(
     register_sentinels(clerk, units, region, category)
 
     people = {
-        person.name: tuple(
-            decrypt_field(person, column) for column in ("id_number", "phone", "address")
-        )
+        person.name: tuple(person.decrypt(column) for column in ("id_number", "phone", "address"))
         for person in Petitioner.objects.all()
     }
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
@@ -30,17 +30,10 @@ from xinfang.accounts.forms import (
 )
 from xinfang.accounts.models import Unit, User
 from xinfang.accounts.queries import staff_accounts
-from xinfang.core.views import allowed
+from xinfang.core.views import allowed, signed_in_user
 
 #: Deeper units are drawn at this indent; the tree stays readable on a 1366-pixel screen.
 MAX_INDENT = 8
-
-
-def _admin(request: HttpRequest) -> User:
-    """The signed-in administrator; the views below are all behind ``allowed``."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
 
 
 # --- Units -------------------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         unit = services.create_unit(
-            actor=_admin(request),
+            actor=signed_in_user(request),
             code=data["code"],
             name=data["name"],
             kind=UnitKind(data["kind"]),
@@ -88,7 +81,7 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = UnitEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_unit(unit, actor=_admin(request), **form.cleaned_data)
+            services.update_unit(unit, actor=signed_in_user(request), **form.cleaned_data)
         except ValidationError as error:
             form.add_error("is_active", error)
         else:
@@ -122,7 +115,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             account = services.create_user(
-                actor=_admin(request),
+                actor=signed_in_user(request),
                 username=data["username"],
                 full_name=data["full_name"],
                 unit=data["unit"],
@@ -176,7 +169,9 @@ def user_unit(request: HttpRequest, username: str) -> HttpResponse:
     form = UserUnitForm(request.POST)
     if form.is_valid():
         try:
-            services.set_user_unit(account, actor=_admin(request), unit=form.cleaned_data["unit"])
+            services.set_user_unit(
+                account, actor=signed_in_user(request), unit=form.cleaned_data["unit"]
+            )
         except ValidationError as error:
             form.add_error("unit", error)
         else:
@@ -193,7 +188,7 @@ def user_roles(request: HttpRequest, username: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_user_roles(
-                account, actor=_admin(request), roles=form.cleaned_data["roles"]
+                account, actor=signed_in_user(request), roles=form.cleaned_data["roles"]
             )
         except ValidationError as error:
             form.add_error("roles", error)
@@ -211,7 +206,7 @@ def user_active(request: HttpRequest, username: str) -> HttpResponse:
     if form.is_valid():
         active = form.cleaned_data["active"]
         try:
-            services.set_user_active(account, actor=_admin(request), active=active)
+            services.set_user_active(account, actor=signed_in_user(request), active=active)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -229,7 +224,7 @@ def user_password(request: HttpRequest, username: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.reset_password(
-                account, actor=_admin(request), new_password=form.cleaned_data["password1"]
+                account, actor=signed_in_user(request), new_password=form.cleaned_data["password1"]
             )
         except ValidationError as error:
             form.add_error("password1", error)

@@ -39,7 +39,6 @@ from xinfang.cases.enums import (
 from xinfang.cases.forms import MAX_PETITIONERS
 from xinfang.cases.models import Case, CaseEvent, CasePetitioner, Contact
 from xinfang.cases.queries import Cursor
-from xinfang.cases.services import decrypt_field
 from xinfang.core.validators import mask_id_number, mask_phone, validate_id_number, validate_phone
 
 MAX_PEOPLE = 100_000
@@ -329,8 +328,8 @@ class PetitionerOut(BaseModel):
     @classmethod
     def of(cls, link: CasePetitioner) -> PetitionerOut:
         person = link.petitioner
-        id_number = decrypt_field(person, "id_number")
-        phone = decrypt_field(person, "phone")
+        id_number = person.decrypt("id_number")
+        phone = person.decrypt("phone")
         return cls(
             name=person.name,
             id_number_masked=mask_id_number(id_number) if id_number else "",

@@ -399,14 +399,10 @@ def reveal_personal_data(petitioner: Petitioner, *, actor: User, case: Case) -> 
             detail={"case": case.number},
         )
     return RevealedData(
-        id_number=decrypt_field(petitioner, "id_number"),
-        phone=decrypt_field(petitioner, "phone"),
-        address=decrypt_field(petitioner, "address"),
+        id_number=petitioner.decrypt("id_number"),
+        phone=petitioner.decrypt("phone"),
+        address=petitioner.decrypt("address"),
     )
-
-
-def decrypt_field(petitioner: Petitioner, column: str) -> str:
-    return petitioner.decrypt(column)
 
 
 def attachment_path(attachment: Attachment) -> Path:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xinfang.accounts import rules
-from xinfang.accounts.models import User
 from xinfang.cases import services
 from xinfang.cases.forms import AddContactForms, AttachmentForm, CaseFilterForm, RegistrationForms
 from xinfang.cases.models import Case, Petitioner
@@ -20,20 +19,13 @@ from xinfang.cases.queries import (
     existing_cases_of_person,
 )
 from xinfang.core.validators import validate_id_number
-from xinfang.core.views import allowed
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user; the views below are all behind ``allowed``, so never anonymous."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
+from xinfang.core.views import allowed, signed_in_user
 
 
 @require_GET
 @allowed(rules.can_work_cases)
 def case_list(request: HttpRequest) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None, user=_user(request))
+    form = CaseFilterForm(request.GET or None, user=signed_in_user(request))
     page = case_page(
         request.user,
         form.to_filters(),
@@ -59,7 +51,7 @@ def _render_registration(
 @require_http_methods(["GET", "POST"])
 @allowed(rules.can_register_cases)
 def register(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if request.method == "GET":
         return _render_registration(request, RegistrationForms(user))
     forms = RegistrationForms(user, request.POST, request.FILES)
@@ -98,20 +90,27 @@ def register(request: HttpRequest) -> HttpResponse:
 def _attach_as_repeat(request: HttpRequest, forms: RegistrationForms, number: str) -> HttpResponse:
     """作为重访登记: the same people and visit, counted on an existing case."""
     case = get_object_or_404(cases_visible_to(request.user), number=number)
-    if not forms.people_are_valid():
+    if not (forms.people_are_valid() and _record_repeat(request, case, forms)):
         return _render_registration(request, forms, status=422)
+    messages.success(request, f"已作为重复信访记入 {case.number}，未新建事项。")
+    return redirect("cases:detail", number=case.number)
+
+
+def _record_repeat(
+    request: HttpRequest, case: Case, forms: RegistrationForms | AddContactForms
+) -> bool:
+    """重复信访 from validated contact and people forms; a refusal lands on the contact form."""
     try:
         services.add_contact(
             case,
-            actor=_user(request),
+            actor=signed_in_user(request),
             contact=forms.contact.to_input(),
             petitioners=forms.petitioners.to_inputs(),
         )
     except ValidationError as error:
         forms.contact.add_error(None, error)
-        return _render_registration(request, forms, status=422)
-    messages.success(request, f"已作为重复信访记入 {case.number}，未新建事项。")
-    return redirect("cases:detail", number=case.number)
+        return False
+    return True
 
 
 @require_GET
@@ -157,7 +156,7 @@ def reveal(request: HttpRequest, number: str, uid: str) -> HttpResponse:
     """显示完整信息: audited; HTMX swaps one row, a plain POST shows the page with it open."""
     case = get_object_or_404(case_for_detail(request.user, number))
     person = get_object_or_404(Petitioner, uid=uid, case_links__case=case)
-    revealed = services.reveal_personal_data(person, actor=_user(request), case=case)
+    revealed = services.reveal_personal_data(person, actor=signed_in_user(request), case=case)
     if request.htmx:  # type: ignore[attr-defined]
         link = case.case_petitioners.get(petitioner=person)
         context = {"link": link, "revealed": revealed, "case": case, "can_reveal": True}
@@ -170,20 +169,10 @@ def reveal(request: HttpRequest, number: str, uid: str) -> HttpResponse:
 @allowed(rules.can_register_cases)
 def add_contact(request: HttpRequest, number: str) -> HttpResponse:
     case = get_object_or_404(cases_visible_to(request.user), number=number)
-    forms = AddContactForms(_user(request), request.POST or None)
-    if request.method == "POST" and forms.is_valid():
-        try:
-            services.add_contact(
-                case,
-                actor=_user(request),
-                contact=forms.contact.to_input(),
-                petitioners=forms.petitioners.to_inputs(),
-            )
-        except ValidationError as error:
-            forms.contact.add_error(None, error)
-        else:
-            messages.success(request, "已登记重复信访。")
-            return redirect("cases:detail", number=case.number)
+    forms = AddContactForms(signed_in_user(request), request.POST or None)
+    if request.method == "POST" and forms.is_valid() and _record_repeat(request, case, forms):
+        messages.success(request, "已登记重复信访。")
+        return redirect("cases:detail", number=case.number)
     status = 422 if request.method == "POST" else 200
     return render(request, "cases/add_contact.html", {"case": case, "forms": forms}, status=status)
 
@@ -195,7 +184,9 @@ def upload_attachment(request: HttpRequest, number: str) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.add_attachment(case, actor=_user(request), upload=form.cleaned_data["file"])
+            services.add_attachment(
+                case, actor=signed_in_user(request), upload=form.cleaned_data["file"]
+            )
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         else:
