@@ -23,7 +23,9 @@ demo: $(BIN)/.installed .env
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) seed_demo --cases $(SCALE) --if-empty
 	$(MANAGE) demo_logins --url http://$(HOST)/
-	$(MANAGE) runserver $(HOST) --noreload
+	@# The task queue (deadline sweep, recomputations) runs beside the server and stops with it.
+	trap 'kill 0' EXIT INT TERM; $(MANAGE) run_huey --workers 1 --quiet & \
+	  $(MANAGE) runserver $(HOST) --noreload
 
 ## make test: lint, type-check, the whole suite (browser tests included where Chromium exists)
 test: $(BIN)/.installed .env lint typecheck pytest

@@ -21,6 +21,7 @@ from django.test import Client
 from tests.factories import ContentCategoryFactory, RegionFactory, UnitFactory, UserFactory
 from xinfang.accounts.enums import RegionLevel, Role, UnitKind
 from xinfang.accounts.models import Region, Unit, User
+from xinfang.accounts.sessions import SECOND_FACTOR_DONE
 from xinfang.cases.models import ContentCategory
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -107,9 +108,15 @@ def auditor(units: Units) -> User:
     )
 
 
-def logged_in(user: User) -> Client:
-    client = Client()
+def logged_in(user: User, **client_options: Any) -> Client:
+    """A client fully signed in as ``user``: password and second factor (the flag a TOTP
+    code sets), so tests of pages need no authenticator. The sign-in itself is tested in
+    tests/accounts/test_second_factor.py."""
+    client = Client(**client_options)
     client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_DONE] = True
+    session.save()
     return client
 
 

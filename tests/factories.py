@@ -9,8 +9,10 @@ import uuid
 import factory
 from django.utils import timezone
 
+from xinfang.accounts.auth_services import begin_totp_enrolment, confirm_totp_enrolment
 from xinfang.accounts.enums import RegionLevel, UnitKind
 from xinfang.accounts.models import Region, Unit, User, UserRole
+from xinfang.accounts.totp import PERIOD, code_at
 from xinfang.cases.enums import Channel, HandlingCategory, PetitionForm
 from xinfang.cases.models import Case, CasePetitioner, Contact, ContentCategory, Petitioner
 from xinfang.cases.services import id_number_index, phone_index
@@ -67,6 +69,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         for role in extracted or []:
             UserRole.objects.create(user=self, role=role)
         self.__dict__.pop("roles", None)  # drop a cached_property computed too early
+
+
+def enrol_totp(user: User) -> str:
+    """Bind an authenticator to ``user`` through the services; returns its secret. Confirmed
+    with the previous step's code, so the code an app shows now is still unused."""
+    secret = begin_totp_enrolment(user)
+    confirm_totp_enrolment(user, code=code_at(secret, timezone.now().timestamp() - PERIOD))
+    return secret
 
 
 class ContentCategoryFactory(factory.django.DjangoModelFactory):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "xinfang.accounts",
     "xinfang.audit",
     "xinfang.cases",
+    "xinfang.documents",
     "xinfang.api",
 ]
 
@@ -54,6 +55,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages, in this order: an expired session is signed out before anything
+    # else; a signed-in session owes its second factor; then an expired password is changed.
+    "xinfang.accounts.middleware.SessionLimitsMiddleware",
+    "xinfang.accounts.middleware.SecondFactorMiddleware",
+    "xinfang.accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -118,7 +124,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        # Contains the username, full name or six digits of an ID number; then Django's
+        # similarity test over the same attributes.
+        "NAME": "xinfang.accounts.passwords.PersonalDataValidator",
         "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
     },
     {
@@ -127,9 +135,27 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "xinfang.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
+    {"NAME": "xinfang.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
 ]
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = env_int("XF_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+XF_PASSWORD_MAX_AGE_DAYS = env_int("XF_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: never expires
+# Lockout: failures per account name and per source address within the lock period.
+XF_LOGIN_MAX_FAILURES = env_int("XF_LOGIN_MAX_FAILURES", 5, minimum=3, maximum=5)
+XF_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("XF_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=5)
+XF_LOGIN_LOCK_MINUTES = env_int("XF_LOGIN_LOCK_MINUTES", 30, minimum=30)
+XF_TOTP_ISSUER = env_str("XF_TOTP_ISSUER", "信访事项办理系统")
+SESSION_ENGINE = "xinfang.accounts.sessions"  # DB sessions with the account id beside each row
+SESSION_COOKIE_AGE = env_int("XF_SESSION_IDLE_SECONDS", 30 * 60, minimum=60, maximum=30 * 60)
+# Enforced by SessionLimitsMiddleware from timestamps in the session, not by the cookie.
+XF_SESSION_IDLE_ADMIN_SECONDS = env_int(
+    "XF_SESSION_IDLE_ADMIN_SECONDS", 15 * 60, minimum=60, maximum=15 * 60
+)
+XF_SESSION_ABSOLUTE_SECONDS = env_int(
+    "XF_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=600, maximum=12 * 3600
+)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes expiry forward
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -186,6 +212,23 @@ XF_AUDIT_KEY = env_str("XF_AUDIT_KEY")
 XF_COLLECTIVE_THRESHOLD = env_int("XF_COLLECTIVE_THRESHOLD", 5, minimum=2)
 XF_MAX_REPRESENTATIVES = env_int("XF_MAX_REPRESENTATIVES", 5, minimum=1)
 XF_PAGE_SIZE = env_int("XF_PAGE_SIZE", 50, minimum=10)
+# Workflow (issue 3): warning tiers, re-transfer limit, the 终结 reasons an office offers.
+XF_DUE_NEAR_DAYS = env_int("XF_DUE_NEAR_DAYS", 3, minimum=0)
+XF_DUE_SEVERE_DAYS = env_int("XF_DUE_SEVERE_DAYS", 15, minimum=1)
+XF_DUE_SOON_DAYS = env_int("XF_DUE_SOON_DAYS", 7, minimum=1)
+XF_MAX_TRANSFERS = env_int("XF_MAX_TRANSFERS", 3, minimum=1)
+XF_TERMINATION_REASONS = env_list(
+    "XF_TERMINATION_REASONS",
+    [
+        "recheck_served",
+        "window_lapsed",
+        "settlement_performed",
+        "legal_procedure_ended",
+        "petitioner_gone",
+        "other_legal_basis",
+    ],
+)
+XF_RULE_JURISDICTION = env_str("XF_RULE_JURISDICTION", "national")
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("keepalive/", keepalive, name="keepalive"),
     path("accounts/", include("xinfang.accounts.urls")),
     path("cases/", include("xinfang.cases.urls")),
+    path("documents/", include("xinfang.documents.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
 

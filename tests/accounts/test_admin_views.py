@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import Units, logged_in
 from tests.factories import UnitFactory, UserFactory
 from xinfang.accounts.enums import Role, UnitKind
-from xinfang.accounts.models import Region, Unit, User
+from xinfang.accounts.models import Region, Unit, User, UserSession
 from xinfang.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -414,7 +413,12 @@ def test_a_weak_password_is_refused_in_chinese_and_no_user_is_created(
 
     assert response.status_code == 422
     assert response.context["form"].errors == {
-        "password1": ["密码太短，至少需要 12 个字符。", "这个密码太常见了。", "密码只包含数字。"]
+        "password1": [
+            "密码太短，至少需要 12 个字符。",
+            "这个密码太常见了。",
+            "密码只包含数字。",
+            "密码须至少包含大写字母、小写字母、数字、符号中的 3 类。",
+        ]
     }
     assert User.objects.filter(username="wang_wu").exists() is False
 
@@ -427,7 +431,7 @@ def test_a_password_like_the_username_is_refused(admin_client: Client, units: Un
     response = admin_client.post("/accounts/users/new/", data)
 
     assert response.status_code == 422
-    assert response.context["form"].errors == {"password1": ["密码跟 用户名 太相似了。"]}
+    assert response.context["form"].errors == {"password1": ["密码不能包含用户名。"]}
 
 
 def test_two_different_passwords_are_refused(admin_client: Client, units: Units) -> None:
@@ -559,7 +563,7 @@ def test_deactivating_a_logged_in_user_ends_their_session(
     assert (after.status_code, after["Location"]) == (302, "/accounts/login/?next=/cases/")
     assert clerk.is_active is False
     assert clerk_client.cookies["sessionid"].value not in set(
-        Session.objects.values_list("session_key", flat=True)
+        UserSession.objects.values_list("session_key", flat=True)
     )
     assert admin_client.get("/accounts/users/").status_code == 200  # the admin's stays
     assert admin_events() == [("user.deactivate", str(clerk.pk), {"sessions_ended": 1})]

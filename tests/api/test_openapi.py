@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve
 pytestmark = pytest.mark.django_db
 
 
-def test_the_schema_lists_the_three_operations_with_every_status_they_return(
+def test_the_schema_lists_the_four_operations_with_every_status_they_return(
     handler_api: Client,
 ) -> None:
     response = handler_api.get("/api/v1/openapi.json")
@@ -27,12 +27,14 @@ def test_the_schema_lists_the_three_operations_with_every_status_they_return(
         ("/api/v1/cases", "get"): "list_cases",
         ("/api/v1/cases", "post"): "register_case",
         ("/api/v1/cases/{number}", "get"): "get_case",
+        ("/api/v1/cases/{number}/steps/{action}", "post"): "take_step",
     }
     statuses = {op["operationId"]: sorted(op["responses"]) for op in operations.values()}
     assert statuses == {
         "list_cases": ["200", "401", "422"],
         "get_case": ["200", "401", "404"],
         "register_case": ["200", "201", "400", "401", "403", "413", "422"],
+        "take_step": ["200", "401", "403", "404", "409", "422"],
     }
     error_ref = {"$ref": "#/components/schemas/ErrorOut"}
     for op in operations.values():

@@ -6,11 +6,22 @@ Without Chromium the browser tests skip with a message, except under CI=true, wh
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.factories import PASSWORD, enrol_totp
+from xinfang.accounts import rules
+from xinfang.accounts.models import TotpDevice, User
+from xinfang.accounts.totp import PERIOD, code_at, time_step
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = os.environ.get("XF_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -66,3 +77,32 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fresh_code(user: User) -> str:
+    """The code ``user``'s authenticator shows now (one is bound first if there is none). A
+    code is good once: if this step's was used already, it is the next step's (within drift)."""
+    device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    if device is None:
+        enrol_totp(user)
+        device = TotpDevice.objects.get(user=user)
+    step = max(time_step(time.time()), (device.last_used_step or 0) + 1)
+    return code_at(device.secret(), step * PERIOD)
+
+
+def log_in(page: Page, live_server: Any, user: User) -> None:
+    """Sign in as ``user`` the way a person does: password, then the authenticator's code."""
+    from playwright.sync_api import expect
+
+    code = fresh_code(user)  # binds an authenticator before the first sign-in
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="第二步验证")).to_be_visible()
+    page.get_by_label("验证码").fill(code)
+    page.keyboard.press("Enter")
+    if rules.can_work_cases(user):
+        expect(page.get_by_role("heading", name="信访事项", exact=True)).to_be_visible()
+    else:
+        expect(page).not_to_have_url(re.compile(r"/accounts/(login|second-factor)/"))

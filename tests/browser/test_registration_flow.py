@@ -8,21 +8,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tests.conftest import Units
-from tests.factories import PASSWORD, CaseFactory, PetitionerFactory, id_number
+from tests.factories import CaseFactory, PetitionerFactory, id_number
 from xinfang.accounts.models import Region, User
 from xinfang.cases.models import Case, ContentCategory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server: Any, user: User) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="信访事项", exact=True)).to_be_visible()
 
 
 def fill_person(page: Page, index: int, name: str, serial: int) -> None:

@@ -19,7 +19,6 @@ from xinfang.cases.deadlines import (
     NATIONAL_2022_RULES,
     ZHEJIANG_EXAMPLE,
     Calendar,
-    DeadlineTier,
     Due,
     Limit,
     LimitUnit,
@@ -28,6 +27,7 @@ from xinfang.cases.deadlines import (
     rule_set_for,
     warning_tier,
 )
+from xinfang.cases.enums import DeadlineTier
 from xinfang.cases.models import CalendarOverride, RuleSet
 
 pytestmark = pytest.mark.django_db

@@ -34,6 +34,8 @@ from xinfang.cases.services import (
     register_case,
 )
 from xinfang.core.validators import validate_id_number, validate_phone, with_check_digit
+from xinfang.documents.enums import NoticeKind
+from xinfang.documents.models import Document
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +65,7 @@ def people_rows() -> list[tuple[str, str, str]]:
 
 def wipe_everything_the_demo_wrote() -> None:
     """Back to an empty database (the append-only audit trail aside)."""
+    Document.objects.all().delete()
     CaseEvent.objects.all().delete()
     Contact.objects.all().delete()
     CasePetitioner.objects.all().delete()
@@ -204,15 +207,35 @@ def test_channel_mix_litigation_and_statuses_have_the_documented_shape() -> None
             "involves_litigation", "case__involves_litigation"
         )
     )
-    assert set(Case.objects.values_list("status", flat=True)) == {
-        CaseStatus.REGISTERED,
-        CaseStatus.ASSIGNED,
-        CaseStatus.ACCEPTED,
-        CaseStatus.IN_HANDLING,
-        CaseStatus.SERVED,
-        CaseStatus.CLOSED,
-        CaseStatus.NOT_ACCEPTED,
+    # The bulk rows cover every state but the short-lived ones of 复查/复核; the walked
+    # cases (next test) cover those.
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus) - {
+        CaseStatus.REVIEWED,
+        CaseStatus.RECHECK_HEARING,
+        CaseStatus.RECHECKED,
     }
+
+
+def test_bulk_cases_carry_key_dates_and_due_dates_consistent_with_their_status() -> None:
+    seed_demo(cases=500, seed=7, today=TODAY)
+
+    open_steps = Case.objects.filter(
+        status__in=[CaseStatus.REGISTERED, CaseStatus.TRANSFERRED, CaseStatus.RECEIVED]
+    )
+    assert open_steps.exists()
+    assert not open_steps.filter(due_on=None).exists()
+    assert not Case.objects.filter(status=CaseStatus.IN_HANDLING, accepted_on=None).exists()
+    assert not Case.objects.filter(status=CaseStatus.SERVED, served_on=None).exists()
+    assert not Case.objects.filter(status=CaseStatus.CLOSED).exclude(due_on=None).exists()
+    assert Case.objects.filter(tier="severe").exists()  # an office's backlog shows
+
+
+def test_the_walk_moves_one_case_into_every_state_with_its_notices() -> None:
+    seed_demo(cases=20, seed=7, today=TODAY, walk=True)
+
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus)
+    kinds = set(Document.objects.values_list("kind", flat=True))
+    assert kinds == set(NoticeKind.values)
 
 
 def test_recent_cases_wait_unrouted_and_older_ones_have_a_handling_unit() -> None:
@@ -370,8 +393,10 @@ def test_the_demo_organisation_has_regions_and_units_in_a_tree() -> None:
     assert Unit.objects.filter(kind=UnitKind.LEGAL).count() == 3
     assert Unit.objects.get(kind=UnitKind.DISCIPLINE).name == "市纪委监委"
     governments = Unit.objects.filter(kind=UnitKind.GOVERNMENT)
+    # The districts' governments, and the city's (the demo's 复查 organ).
     assert sorted(governments.values_list("name", flat=True)) == [
-        f"A{i}区人民政府" for i in range(1, 8)
+        *(f"A{i}区人民政府" for i in range(1, 8)),
+        "A市人民政府",
     ]
     assert Unit.objects.filter(kind=UnitKind.TOWNSHIP).count() == sum(
         len(d.townships) for d in DISTRICTS
@@ -403,7 +428,7 @@ def test_seeding_writes_one_demo_seed_audit_event_and_none_per_case() -> None:
 def test_seed_demo_command_prints_progress_and_the_result_in_chinese() -> None:
     out = StringIO()
 
-    call_command("seed_demo", "--cases", "30", "--seed", "5", stdout=out)
+    call_command("seed_demo", "--cases", "30", "--seed", "5", "--no-walk", stdout=out)
 
     lines = out.getvalue().splitlines()
     assert lines[0] == "开始生成演示数据：30 件信访事项，随机种子 5。"
@@ -423,10 +448,13 @@ def test_if_empty_does_nothing_when_cases_exist() -> None:
     assert (Case.objects.count(), AuditEvent.objects.count()) == before
 
 
-def test_if_empty_seeds_an_empty_database() -> None:
-    call_command("seed_demo", "--cases", "20", "--if-empty", stdout=StringIO())
+def test_if_empty_seeds_an_empty_database_with_a_case_walked_into_every_state() -> None:
+    out = StringIO()
+    call_command("seed_demo", "--cases", "20", "--if-empty", stdout=out)
 
-    assert Case.objects.count() == 20
+    walked = Case.objects.count() - 20
+    assert f"另按办理流程办理到各个状态的演示事项 {walked} 件" in out.getvalue()
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus)
 
 
 def test_demo_logins_lists_each_role_with_its_unit_and_the_address() -> None:
@@ -450,6 +478,7 @@ def test_demo_logins_lists_each_role_with_its_unit_and_the_address() -> None:
         ["auditadmin", DEMO_PASSWORD, "审计管理员", "A市信访局"],
     ]
     assert lines[12] == "访问地址：http://127.0.0.1:8000/"
+    assert lines[13].startswith("首次登录需用身份验证器")
 
 
 def test_demo_logins_says_so_when_there_is_no_demo_data() -> None:

@@ -91,6 +91,15 @@ def test_env_int_refuses_a_value_below_the_minimum(monkeypatch: pytest.MonkeyPat
     assert str(caught.value) == f"{NAME}=59 is below the minimum 60"
 
 
+def test_env_int_refuses_a_value_above_the_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NAME, "1801")
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        env_int(NAME, 1800, minimum=60, maximum=1800)
+
+    assert str(caught.value) == f"{NAME}=1801 is above the maximum 1800"
+
+
 def test_env_str_names_a_missing_required_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     unset(monkeypatch, NAME)
 

@@ -34,3 +34,10 @@ class Role(models.TextChoices):
 #: 三员分立: a user holds at most one of these, and none of them together with a case role.
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 CASE_ROLES = frozenset(set(Role) - ADMIN_ROLES)
+
+
+class ThrottleScope(models.TextChoices):
+    """What a failed-login counter counts against (账户锁定)."""
+
+    ACCOUNT = "account", _("账户")
+    ADDRESS = "address", _("来源地址")

@@ -1,4 +1,6 @@
-"""Forms validate and convert; they never write. Login, and the 系统管理员's unit and user forms."""
+"""Forms validate and convert; they never write (the login form's only effect is the attempt
+it counts, through ``authenticate_password``). Login and the second factor, one's own password,
+the 系统管理员's unit and user forms, the 安全管理员's."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -14,28 +17,128 @@ from django.forms.boundfield import BoundWidget
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.accounts.auth_services import LockedOutError, authenticate_password
 from xinfang.accounts.checks import DEFAULT_USERNAMES
 from xinfang.accounts.enums import ADMIN_ROLES, RegionLevel, Role, UnitKind
-from xinfang.accounts.models import Region, Unit, User
+from xinfang.accounts.models import LoginThrottle, Region, Unit, User
 from xinfang.accounts.services import check_role_combination, validate_new_password
+from xinfang.core.middleware import current_request
+
+#: The policy in one line, under every new-password field.
+PASSWORD_HELP = _(
+    "至少 12 位，含大写字母、小写字母、数字、符号中的至少三类；不能是常见密码，"
+    "不能包含用户名或姓名，不能与最近 5 次用过的密码相同。"
+)
 
 
 class LoginForm(AuthenticationForm):
-    """The same message for an unknown user and a wrong password: no account enumeration."""
+    """The same message for an unknown user and a wrong password: no account enumeration.
+    A locked name or address gets its own message, whatever the password was: it was not
+    checked."""
 
     error_messages = {
-        "invalid_login": "用户名或密码不正确。",
-        "inactive": "用户名或密码不正确。",
+        "invalid_login": _("用户名或密码错误。"),
+        "inactive": _("用户名或密码错误。"),
+        "locked": _(
+            "登录失败次数过多，已暂时锁定 %(minutes)d 分钟。请稍后再试，或联系安全管理员解除锁定。"
+        ),
     }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["username"].label = "用户名"
+        self.fields["username"].label = _("用户名")
         self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
-        self.fields["password"].label = "密码"
+        self.fields["password"].label = _("密码")
         self.fields["password"].widget = forms.PasswordInput(
             attrs={"autocomplete": "current-password"}
         )
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            context = current_request()
+            try:
+                self.user_cache = authenticate_password(
+                    self.request,
+                    username=username,
+                    password=password,
+                    source_ip=context.source_ip if context else None,
+                )
+            except LockedOutError:
+                raise ValidationError(
+                    self.error_messages["locked"],
+                    code="locked",
+                    params={"minutes": settings.XF_LOGIN_LOCK_MINUTES},
+                ) from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=20,
+        strip=True,
+        help_text=_("身份验证器上的 6 位数字；手机不在身边时，可输入一个恢复码。"),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )
+
+
+class EnrolmentForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=6,
+        min_length=6,
+        strip=True,
+        help_text=_("扫描二维码后，身份验证器上显示的 6 位数字。"),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric"}
+        ),
+    )
+
+
+class OwnPasswordForm(forms.Form):
+    """The person's own password change. The new one is checked by the service, against the
+    policy and the history."""
+
+    old_password = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
+    )
+    password2 = forms.CharField(
+        label=_("再次输入新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class UnlockForm(forms.Form):
+    lock = forms.ModelChoiceField(queryset=LoginThrottle.objects.all())
+
+
+class SecuritySearchForm(forms.Form):
+    q = forms.CharField(label=_("用户名或姓名"), max_length=50, required=False)
+
+    def keyword(self) -> str:
+        return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
 
 
 # --- Units ---------------------------------------------------------------------------------------
@@ -199,7 +302,7 @@ class UserCreateForm(UserRolesForm):
         label=_("初始密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("至少 12 位；不能是常见密码或纯数字，不能与用户名相近。"),
+        help_text=PASSWORD_HELP,
     )
     password2 = forms.CharField(
         label=_("再次输入初始密码"),
@@ -276,7 +379,7 @@ class PasswordResetForm(forms.Form):
         label=_("新密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("至少 12 位；不能是常见密码或纯数字，不能与用户名相近。"),
+        help_text=PASSWORD_HELP,
     )
     password2 = forms.CharField(
         label=_("再次输入新密码"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
+
+from django.conf import settings
 
 from xinfang.accounts.enums import ADMIN_ROLES, CASE_ROLES, Role
 
@@ -49,3 +52,14 @@ def is_administrator(user: AnyUser) -> bool:
 def can_manage_accounts(user: AnyUser) -> bool:
     """系统管理员: units and staff accounts. The other two of the 三员 may not."""
     return Role.SYSTEM_ADMIN in _roles(user)
+
+
+def can_manage_security(user: AnyUser) -> bool:
+    """安全管理员: account locks and second factors; not accounts or roles (系统管理员's)."""
+    return Role.SECURITY_ADMIN in _roles(user)
+
+
+def password_expired(user: User, *, now: dt.datetime) -> bool:
+    """The password is older than ``XF_PASSWORD_MAX_AGE_DAYS`` (0: passwords never expire)."""
+    days: int = settings.XF_PASSWORD_MAX_AGE_DAYS
+    return days > 0 and now - user.password_changed_at > dt.timedelta(days=days)

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from xinfang.accounts import auth_views as xf_auth_views
 from xinfang.accounts import views
 from xinfang.accounts.forms import LoginForm
 
@@ -16,6 +17,14 @@ admin_patterns = [
     path("users/<str:username>/roles/", views.user_roles, name="user_roles"),
     path("users/<str:username>/active/", views.user_active, name="user_active"),
     path("users/<str:username>/password/", views.user_password, name="user_password"),
+    # The 安全管理员's: locks and second factors.
+    path("security/", views.security, name="security"),
+    path("security/unlock/", views.security_unlock, name="security_unlock"),
+    path(
+        "security/users/<str:username>/second-factor/reset/",
+        views.security_reset_second_factor,
+        name="security_reset_second_factor",
+    ),
 ]
 
 urlpatterns = [
@@ -29,5 +38,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("second-factor/", xf_auth_views.second_factor, name="second_factor"),
+    path("second-factor/setup/", xf_auth_views.second_factor_setup, name="second_factor_setup"),
+    path("password/", xf_auth_views.password_change, name="password_change"),
     path("", include((admin_patterns, "accounts"))),
 ]

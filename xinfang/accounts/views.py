@@ -1,8 +1,10 @@
-"""The 系统管理员's pages: the unit tree and staff accounts. Each write is one audited service."""
+"""The 系统管理员's pages (the unit tree and staff accounts) and the 安全管理员's (locks and
+second factors). Each write is one audited service."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,14 +14,18 @@ from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xinfang.accounts import rules, services
+from xinfang.accounts import auth_services, rules, services
 from xinfang.accounts.enums import Role, UnitKind
 from xinfang.accounts.forms import (
     PasswordResetForm,
+    SecuritySearchForm,
     UnitCreateForm,
     UnitEditForm,
+    UnlockForm,
     UserActiveForm,
     UserCreateForm,
     UserFilterForm,
@@ -29,7 +35,7 @@ from xinfang.accounts.forms import (
     unit_depth,
 )
 from xinfang.accounts.models import Unit, User
-from xinfang.accounts.queries import staff_accounts
+from xinfang.accounts.queries import current_locks, security_accounts, staff_accounts
 from xinfang.core.views import allowed, signed_in_user
 
 #: Deeper units are drawn at this indent; the tree stays readable on a 1366-pixel screen.
@@ -232,3 +238,58 @@ def user_password(request: HttpRequest, username: str) -> HttpResponse:
             messages.success(request, f"已重置 {account} 的密码，请当面或通过安全渠道告知本人。")
             return redirect("accounts:user", username=account.username)
     return _render_account(request, account, status=422, password_form=form)
+
+
+# --- The 安全管理员: locks and second factors ---------------------------------------------------
+
+
+@require_GET
+@allowed(rules.can_manage_security)
+def security(request: HttpRequest) -> HttpResponse:
+    """安全管理: the names and addresses locked now, and each account's second factor."""
+    form = SecuritySearchForm(request.GET or None)
+    paginator = Paginator(security_accounts(form.keyword()), settings.XF_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "locks": current_locks(),
+        "page": page,
+        "filter_query": query.urlencode(),
+    }
+    return render(request, "accounts/security.html", context)
+
+
+@require_POST
+@allowed(rules.can_manage_security)
+def security_unlock(request: HttpRequest) -> HttpResponse:
+    form = UnlockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("该项已不在锁定状态。"))
+        return redirect("accounts:security")
+    throttle = form.cleaned_data["lock"]
+    try:
+        auth_services.unlock_login(throttle, actor=signed_in_user(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("已解除锁定：%(key)s。") % {"key": throttle.key})
+    return redirect("accounts:security")
+
+
+@require_POST
+@allowed(rules.can_manage_security)
+def security_reset_second_factor(request: HttpRequest, username: str) -> HttpResponse:
+    account = _account(username)
+    try:
+        auth_services.reset_second_factor(account, actor=signed_in_user(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("已重置 %(account)s 的双因素认证并结束其登录会话；下次登录时须重新绑定。")
+            % {"account": account},
+        )
+    return redirect(f"{reverse('accounts:security')}?{urlencode({'q': account.username})}")

@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from xinfang.api.schemas import ErrorOut, FieldErrorOut
+from xinfang.cases.workflow import ConcurrentChangeError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -35,6 +36,7 @@ STATUS_MESSAGES = {
     403: FORBIDDEN,
     404: NOT_FOUND,
     405: "不支持该请求方法。",
+    409: "该信访事项已被他人处理或修改，请重新读取后再提交。",
     413: TOO_LARGE,
     429: "请求过于频繁，请稍后再试。",
 }
@@ -147,6 +149,10 @@ def install(api: NinjaAPI) -> None:
             response["WWW-Authenticate"] = CHALLENGE
         return response
 
+    def stale(request: HttpRequest, exc: ConcurrentChangeError) -> HttpResponse:
+        return respond(request, 409, error_body(exc.message))
+
+    _handle(api, ConcurrentChangeError, stale)
     _handle(api, NinjaValidationError, invalid_request)
     _handle(api, DjangoValidationError, refused_by_service)
     _handle(api, PermissionDenied, forbidden)

@@ -32,6 +32,7 @@ from xinfang.cases.enums import (
     CaseStatus,
     Channel,
     ClaimRoute,
+    DeadlineTier,
     EventKind,
     HandlingCategory,
     PetitionForm,
@@ -397,6 +398,11 @@ class CaseDetailOut(BaseModel):
     registering_unit: NamedCode
     handling_unit: NamedCode | None
     contact_count: int
+    version: int = Field(description="提交办理步骤时原样带回，用于防止覆盖他人的修改")
+    due_on: dt.date | None = Field(description="当前环节的办理期限")
+    due_explanation: str = Field(description="期限如何计算")
+    due_provisional: bool = Field(description="期限所在年度节假日安排未公布，暂定")
+    tier: CodeLabel = Field(description="预警等级：正常、临期、超期、严重超期")
     petitioners: list[PetitionerOut]
     contacts: list[ContactOut]
     events: list[EventOut]
@@ -412,6 +418,11 @@ class CaseDetailOut(BaseModel):
             form=CodeLabel.of(PetitionForm, case.form),
             people_count=case.people_count,
             status=CodeLabel.of(CaseStatus, case.status),
+            version=case.version,
+            due_on=case.due_on,
+            due_explanation=case.due_explanation,
+            due_provisional=case.due_provisional,
+            tier=CodeLabel.of(DeadlineTier, case.tier),
             handling_category=CodeLabel.of(HandlingCategory, case.handling_category),
             claim_route=RouteOut(code=route.value, label=str(route.label)) if route else None,
             content_category=NamedCode(
@@ -451,3 +462,21 @@ class FieldErrorOut(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     errors: list[FieldErrorOut] = Field(default_factory=list)
+
+
+class StepIn(BaseModel):
+    """One procedure step. ``fields`` are the step's form fields as on the case page (units by
+    their 单位代码, dates as YYYY-MM-DD, opinions as request_1/outcome_1/reasoning_1 …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="详情中的 version：事项已被他人修改时返回 409")
+    fields: dict[str, str | int] = Field(default_factory=dict, max_length=40)
+
+
+class StepOut(BaseModel):
+    number: str
+    status: CodeLabel
+    version: int
+    due_on: dt.date | None
+    documents: list[str] = Field(description="本步骤生成的文书文号")

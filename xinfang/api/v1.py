@@ -32,11 +32,14 @@ from xinfang.api.schemas import (
     CaseListItem,
     CaseListQuery,
     CasePageOut,
+    CodeLabel,
     ErrorOut,
     RegistrationOut,
+    StepIn,
+    StepOut,
 )
-from xinfang.cases import services
-from xinfang.cases.enums import Channel
+from xinfang.cases import services, workflow
+from xinfang.cases.enums import CaseStatus, Channel
 from xinfang.cases.forms import reception_units_for, regions_for
 from xinfang.cases.queries import (
     CaseFilters,
@@ -44,6 +47,9 @@ from xinfang.cases.queries import (
     case_page,
     registrable_categories,
 )
+from xinfang.cases.step_forms import STEP_FORMS
+from xinfang.cases.steps import SERVICES
+from xinfang.cases.workflow import TRANSITIONS, Action, ConcurrentChangeError
 
 DESCRIPTION = """信访事项办理系统的 JSON 接口（第 1 版）。
 
@@ -258,3 +264,70 @@ def _registration_inputs(
         for person in payload.petitioners
     ]
     return contact, matter, people
+
+
+STEP_RESPONSES: dict[int, Any] = {
+    200: StepOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+@api.post(
+    "/cases/{number}/steps/{action}",
+    response=STEP_RESPONSES,
+    openapi_extra=_documented(
+        STEP_RESPONSES,
+        {
+            409: "事项已被他人处理或修改（version 不是最新），请重新读取",
+            422: "步骤不合法或数据校验未通过",
+        },
+    ),
+    operation_id="take_step",
+    summary="办理步骤（受理、转送、交办、签收、送达、复查……）",
+    tags=[TAG],
+)
+def take_step(request: HttpRequest, number: str, action: str, payload: StepIn) -> StepOut:
+    """与案件页面上的办理按钮相同：同一张状态转换表、同样的权限和校验。
+    `action` 取值见 `Action`（如 transfer、sign、accept、record_service）。"""
+    user = _caller(request)
+    if not _NUMBER_SHAPE.fullmatch(number) or action not in Action.values:
+        raise Http404
+    case = get_object_or_404(case_for_detail(user, number))
+    chosen = Action(action)
+    if (case.status, chosen) not in TRANSITIONS:
+        raise workflow.illegal_transition(case.status, chosen)
+    form = STEP_FORMS[chosen](
+        {**_unit_codes_to_ids(payload.fields), "version": payload.version}, case=case, user=user
+    )
+    if not form.is_valid():
+        raise NinjaValidationError(
+            [
+                {"type": "xf_invalid", "loc": ("body", "payload", "fields", name), "msg": message}
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+        )
+    if form.cleaned_data["version"] != case.version:
+        raise ConcurrentChangeError()
+    result = SERVICES[chosen](case, actor=user, **form.arguments())
+    return StepOut(
+        number=case.number,
+        status=CodeLabel.of(CaseStatus, result.case.status),
+        version=result.case.version,
+        due_on=result.case.due_on,
+        documents=[d.number for d in result.documents],
+    )
+
+
+def _unit_codes_to_ids(fields: dict[str, str | int]) -> dict[str, str | int]:
+    """Callers name units by code; the forms choose them by id."""
+    data = dict(fields)
+    for name, value in fields.items():
+        if name.endswith("unit"):
+            unit = Unit.objects.filter(code=str(value)).only("id").first()
+            data[name] = unit.pk if unit is not None else ""
+    return data

@@ -21,6 +21,7 @@ import chinese_calendar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.cases.enums import DeadlineTier
 from xinfang.cases.models import CalendarOverride, RuleSet
 
 # A run of rest days longer than this means the override table is wrong, not that the
@@ -46,15 +47,6 @@ class Step(models.TextChoices):
     RECHECK_REQUEST = "recheck_request", _("申请复核（第三十六条）")
     RECHECK_OPINION = "recheck_opinion", _("出具复核意见（第三十六条）")
     SUPERVISION_ANSWER = "supervision_answer", _("书面答复督办（第四十条）")
-
-
-class DeadlineTier(models.TextChoices):
-    """预警等级 of an open step."""
-
-    NORMAL = "normal", _("正常")
-    NEAR = "near", _("临期")
-    OVERDUE = "overdue", _("超期")
-    SEVERE = "severe", _("严重超期")
 
 
 @dataclass(frozen=True)
@@ -165,15 +157,39 @@ def rule_set_for(jurisdiction: str, on: dt.date) -> RuleSetData:
             .first()
         )
         if row is not None:
-            return RuleSetData(
-                jurisdiction=row.jurisdiction,
-                name=row.name,
-                effective_from=row.effective_from,
-                limits=MappingProxyType(parse_limits(row.limits)),
-                roll_forward=row.roll_forward,
-                id=row.pk,
-            )
+            return _data(row)
     return NATIONAL_2022_RULES
+
+
+def _data(row: RuleSet) -> RuleSetData:
+    return RuleSetData(
+        jurisdiction=row.jurisdiction,
+        name=row.name,
+        effective_from=row.effective_from,
+        limits=MappingProxyType(parse_limits(row.limits)),
+        roll_forward=row.roll_forward,
+        id=row.pk,
+    )
+
+
+def rule_set_by_key(key: str, cache: dict[str, RuleSetData] | None = None) -> RuleSetData:
+    """The rule set a case was pinned to (``RuleSetData.key``); the national defaults when the
+    key names no row. ``cache`` (e.g. ``Calendar.rule_sets``) saves the query on a sweep."""
+    if cache is not None and key in cache:
+        return cache[key]
+    jurisdiction, _, effective = key.partition("@")
+    found = NATIONAL_2022_RULES
+    try:
+        day = dt.date.fromisoformat(effective)
+    except ValueError:
+        day = None
+    if day is not None:
+        row = RuleSet.objects.filter(jurisdiction=jurisdiction, effective_from=day).first()
+        if row is not None:
+            found = _data(row)
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 # chinesecalendar's holiday names → 法定节假日名称.
@@ -222,6 +238,8 @@ class Calendar:
         self._overrides: dict[dt.date, _Override] | None = None
         self._override_years: frozenset[int] = frozenset()
         self._covered: dict[int, bool] = {}
+        #: Rule sets by key, read once per calendar (see ``rule_set_by_key``).
+        self.rule_sets: dict[str, RuleSetData] = {}
         if overrides is not None:
             self._set_overrides(overrides.items())
 

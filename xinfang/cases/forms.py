@@ -396,3 +396,12 @@ class AddContactForms:
 
     def is_valid(self) -> bool:
         return self.contact.is_valid() & self.petitioners.is_valid()
+
+
+class CalendarDayForm(forms.Form):
+    day = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(
+        label="类型",
+        choices=[("rest", "休息（法定节假日、民族节日）"), ("workday", "上班（调休工作日）")],
+    )
+    name = forms.CharField(label="名称", required=False, max_length=50)

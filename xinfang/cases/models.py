@@ -12,9 +12,12 @@ from xinfang.cases.enums import (
     CaseStatus,
     Channel,
     ClaimRoute,
+    DeadlineTier,
     EventKind,
     HandlingCategory,
     PetitionForm,
+    ServiceMethod,
+    TerminationReason,
 )
 from xinfang.core.crypto import unseal
 from xinfang.core.validators import mask_address, mask_id_number, mask_phone
@@ -124,6 +127,69 @@ class Case(models.Model):
         verbose_name=_("主办单位"),
     )
     contact_count = models.PositiveIntegerField(_("来访/来信次数"), default=1)
+
+    # --- the procedure (written only through workflow.set_status) ---------------------------
+    rule_set_key = models.CharField(_("时限规则"), max_length=80, default="national@2022-05-01")
+    responsible_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("当前责任单位"),
+        help_text=_("当前环节应当作为的单位：登记单位、主办单位或复查/复核机关"),
+    )
+    review_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="reviewed_cases",
+        null=True,
+        blank=True,
+        verbose_name=_("复查/复核机关"),
+    )
+    recheck_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("复核机关"),
+        help_text=_("复查意见书写明的复核机关；申请复核时成为复查/复核机关"),
+    )
+    transfer_count = models.PositiveSmallIntegerField(_("转送交办次数"), default=0)
+    transferred_on = models.DateField(_("转送/交办日期"), null=True, blank=True)
+    assignment_due_on = models.DateField(_("交办办结期限"), null=True, blank=True)
+    signed_on = models.DateField(_("签收日期"), null=True, blank=True)
+    accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(_("延长天数"), default=0)
+    review_rounds = models.PositiveSmallIntegerField(_("审核退回次数"), default=0)
+    draft = models.JSONField(_("处理意见草稿"), default=dict, blank=True)
+    replied_on = models.DateField(_("出具意见日期"), null=True, blank=True)
+    served_on = models.DateField(_("送达日期"), null=True, blank=True)
+    service_method = models.CharField(
+        _("送达方式"), max_length=12, choices=ServiceMethod.choices, blank=True
+    )
+    review_window_until = models.DateField(_("复查申请期限"), null=True, blank=True)
+    review_requested_on = models.DateField(_("复查申请日期"), null=True, blank=True)
+    review_served_on = models.DateField(_("复查意见送达日期"), null=True, blank=True)
+    recheck_window_until = models.DateField(_("复核申请期限"), null=True, blank=True)
+    recheck_requested_on = models.DateField(_("复核申请日期"), null=True, blank=True)
+    hearing_started_on = models.DateField(_("听证开始日期"), null=True, blank=True)
+    paused_days = models.PositiveSmallIntegerField(_("中止天数"), default=0)
+    closed_on = models.DateField(_("办结/终结日期"), null=True, blank=True)
+    termination_reason = models.CharField(
+        _("终结事由"), max_length=30, choices=TerminationReason.choices, blank=True
+    )
+    # The open step's due date, how it was computed, and its warning tier: stored and indexed
+    # so lists, the desk and the sweep never compute deadlines (STYLE.md).
+    due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    due_step = models.CharField(_("期限环节"), max_length=30, blank=True)
+    due_explanation = models.CharField(_("期限计算"), max_length=300, blank=True)
+    due_provisional = models.BooleanField(_("暂定"), default=False)
+    tier = models.CharField(
+        _("预警"), max_length=10, choices=DeadlineTier.choices, default=DeadlineTier.NORMAL
+    )
+
     version = models.PositiveIntegerField(default=1)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -142,6 +208,12 @@ class Case(models.Model):
             models.Index(fields=["region", "-registered_at", "-id"], name="case_region"),
             # A received-date range reads its days by index, then sorts only those rows.
             models.Index(fields=["received_on"], name="case_received"),
+            # The 复查/复核 organ's visibility branch (mostly NULL, so a small index).
+            models.Index(fields=["review_unit", "-registered_at", "-id"], name="case_rev_unit"),
+            # "My due soon": the unit that owes the next step, by due date; the sweep by date.
+            models.Index(fields=["responsible_unit", "due_on"], name="case_resp_due"),
+            models.Index(fields=["due_on"], name="case_due"),
+            models.Index(fields=["tier", "due_on"], name="case_tier_due"),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +278,37 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def text(self) -> str:
+        """The words a person wrote at this step (reason, comments, requirement …), if any."""
+        for key in ("reason", "comments", "comment", "requirement", "request", "note", "report"):
+            value = self.payload.get(key)
+            if value:
+                return str(value)
+        return ""
+
+    @property
+    def facts(self) -> list[str]:
+        """Short facts of the step for the timeline: where it went, dates, days, documents."""
+        payload, parts = self.payload, []
+        if payload.get("unit_id") and payload.get("unit"):
+            parts.append(f"→ {payload['unit']}")
+        labels = (
+            ("due_on", "期限"),
+            ("served_on", "收到日期"),
+            ("requested_on", "收到申请日期"),
+            ("started_on", "开始"),
+            ("ended_on", "结束"),
+        )
+        parts += [f"{label} {payload[key]}" for key, label in labels if payload.get(key)]
+        if payload.get("days"):
+            parts.append(f"{payload['days']} 日")
+        if payload.get("reason_label"):
+            parts.append(str(payload["reason_label"]))
+        if payload.get("documents"):
+            parts.append("文书 " + "、".join(str(n) for n in payload["documents"]))
+        return parts
 
 
 class Attachment(models.Model):

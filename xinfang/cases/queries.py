@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,7 +37,8 @@ def unit_subtree_ids(unit: Unit) -> list[int]:
 
 def visibility_branches(user: User | AnonymousUser) -> list[Q]:
     """The one visibility rule, as conditions whose union is what the user may see: a user with
-    a case role sees the cases registered by, or assigned to, their unit or any unit under it.
+    a case role sees the cases registered by, assigned to, or under 复查/复核 by their unit or
+    any unit under it.
     Administrators (三员) see no cases ([]); the root unit sees every case ([Q()]).
 
     Each branch has its own index, so a list can walk each in order and merge (see
@@ -47,7 +49,11 @@ def visibility_branches(user: User | AnonymousUser) -> list[Q]:
     if not Unit.objects.exclude(path__startswith=unit.path).exists():
         return [Q()]  # the unit is the root of every unit: nothing to exclude
     ids = unit_subtree_ids(unit)
-    return [Q(registering_unit_id__in=ids), Q(handling_unit_id__in=ids)]
+    return [
+        Q(registering_unit_id__in=ids),
+        Q(handling_unit_id__in=ids),
+        Q(review_unit_id__in=ids),
+    ]
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -139,6 +145,8 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
         "form",
         "people_count",
         "status",
+        "due_on",
+        "tier",
         "received_on",
         "registered_at",
         "contact_count",
@@ -214,13 +222,35 @@ def case_page(
     )
 
 
+def cases_due_soon(user: User | AnonymousUser, *, limit: int = 200) -> list[Case]:
+    """我的待办期限: open steps the user's unit (or a unit under it) owes, due within
+    ``XF_DUE_SOON_DAYS`` or already late, soonest first. Walks (responsible_unit, due_on)."""
+    unit = getattr(user, "unit", None)
+    if not rules.can_work_cases(user) or unit is None:
+        return []
+    horizon = timezone.localdate() + dt.timedelta(days=settings.XF_DUE_SOON_DAYS)
+    rows = (
+        cases_visible_to(user)
+        .filter(responsible_unit_id__in=unit_subtree_ids(unit), due_on__lte=horizon)
+        .order_by("due_on", "id")
+    )
+    return list(_list_rows(rows)[:limit])
+
+
 def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
     """The case page's one query shape (use with get_object_or_404 for scope → 404)."""
     return (
         cases_visible_to(user)
         .filter(number=number)
         .select_related(
-            "region", "content_category", "registering_unit", "handling_unit", "registered_by"
+            "region",
+            "content_category",
+            "registering_unit",
+            "handling_unit",
+            "review_unit",
+            "recheck_unit",
+            "responsible_unit",
+            "registered_by",
         )
         .prefetch_related(
             Prefetch(
@@ -230,6 +260,7 @@ def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
             "contacts__reception_unit",
             "events__actor",
             "attachments",
+            "documents",
         )
     )
 

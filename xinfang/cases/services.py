@@ -21,6 +21,8 @@ from django.utils import timezone
 from xinfang.accounts import rules
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.audit.services import record
+from xinfang.cases import workflow
+from xinfang.cases.deadlines import rule_set_for
 from xinfang.cases.enums import (
     Channel,
     ClaimRoute,
@@ -298,7 +300,12 @@ def _register(
         registered_by=actor,
         registering_unit=unit,
         idempotency_key=idempotency_key or None,
+        # Pinned for the life of the case: a later provincial rule never moves its deadlines.
+        rule_set_key=rule_set_for(
+            settings.XF_RULE_JURISDICTION, timezone.localdate(contact.occurred_at)
+        ).key,
     )
+    workflow.refresh_deadline(case, today=timezone.localdate(now))
     _link_petitioners(case, petitioners, start=0)
     representatives = sum(1 for person in petitioners if person.is_representative)
     first = _create_contact(

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xinfang.accounts import rules
-from xinfang.cases import services
-from xinfang.cases.forms import AddContactForms, AttachmentForm, CaseFilterForm, RegistrationForms
-from xinfang.cases.models import Case, Petitioner
+from xinfang.cases import holidays, services
+from xinfang.cases.deadlines import Calendar
+from xinfang.cases.enums import FINAL_STATUSES, CaseStatus
+from xinfang.cases.forms import (
+    AddContactForms,
+    AttachmentForm,
+    CalendarDayForm,
+    CaseFilterForm,
+    RegistrationForms,
+)
+from xinfang.cases.models import CalendarOverride, Case, Petitioner
 from xinfang.cases.queries import (
     case_for_detail,
     case_page,
+    cases_due_soon,
     cases_visible_to,
     existing_cases_of_person,
 )
+from xinfang.cases.step_forms import ENDING_STEPS, STEP_FORMS, StepForm
+from xinfang.cases.steps import SERVICES
+from xinfang.cases.workflow import Action, ConcurrentChangeError, available_actions
 from xinfang.core.validators import validate_id_number
 from xinfang.core.views import allowed, signed_in_user
 
@@ -134,7 +150,21 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _detail_context(request: HttpRequest, case: Case) -> dict[str, object]:
+def _detail_context(
+    request: HttpRequest, case: Case, *, bound: StepForm | None = None, bound_action: str = ""
+) -> dict[str, object]:
+    """The case page: facts, people, timeline, and the steps this user may take now (with the
+    form that failed, if one did, bound to what the person typed)."""
+    user = signed_in_user(request)
+    step_forms = [
+        (
+            action,
+            bound
+            if bound is not None and action == bound_action
+            else STEP_FORMS[action](case=case, user=user, action=action),
+        )
+        for action in available_actions(user, case)
+    ]
     timeline = sorted(
         [("contact", c.occurred_at, c) for c in case.contacts.all()]
         + [("event", e.occurred_at, e) for e in case.events.all()],
@@ -147,7 +177,51 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, object]:
         "can_register": rules.can_register_cases(request.user),
         "can_upload": rules.can_upload_attachments(request.user),
         "attachment_form": AttachmentForm(),
+        "step_forms": step_forms,
+        "open_step": bound_action,
+        "ending_steps": ENDING_STEPS,
+        "finished_statuses": {*FINAL_STATUSES, CaseStatus.CLOSED},
     }
+
+
+@require_POST
+@allowed(rules.can_work_cases)
+def step(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """One workflow step: bind its form, call its service, back to the case page."""
+    case = get_object_or_404(case_for_detail(request.user, number))
+    if action not in Action.values:
+        raise Http404
+    chosen, user = Action(action), signed_in_user(request)
+    form = STEP_FORMS[chosen](request.POST, case=case, user=user, action=chosen)
+    status = 422
+    if form.is_valid():
+        try:
+            if form.cleaned_data["version"] != case.version:
+                raise ConcurrentChangeError()
+            result = SERVICES[chosen](case, actor=user, **form.arguments())
+        except ValidationError as error:
+            form.add_error(None, error)
+        except ConcurrentChangeError as error:
+            messages.error(request, error.message)
+            status = 409
+        else:
+            numbers = "、".join(d.number for d in result.documents)
+            done = f"已{chosen.label}。" + (f"已生成文书 {numbers}。" if numbers else "")
+            messages.success(request, done)
+            return redirect("cases:detail", number=case.number)
+    if status == 409:
+        case = get_object_or_404(case_for_detail(request.user, number))
+        return render(request, "cases/detail.html", _detail_context(request, case), status=409)
+    context = _detail_context(request, case, bound=form, bound_action=chosen)
+    return render(request, "cases/detail.html", context, status=status)
+
+
+@require_GET
+@allowed(rules.can_work_cases)
+def due_soon(request: HttpRequest) -> HttpResponse:
+    """我的待办期限: the cases whose next step the user's unit owes, by due date."""
+    cases = cases_due_soon(signed_in_user(request))
+    return render(request, "cases/due_soon.html", {"cases": cases})
 
 
 @require_POST
@@ -211,3 +285,56 @@ def download_attachment(request: HttpRequest, number: str, uid: str) -> FileResp
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_manage_accounts)
+def calendar_days(request: HttpRequest) -> HttpResponse:
+    """节假日调整: list a year's entries and add one; the due dates follow on the queue."""
+    year = _year(request.GET.get("year", ""))
+    form = CalendarDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            holidays.set_calendar_day(
+                actor=signed_in_user(request),
+                day=data["day"],
+                is_workday=data["kind"] == "workday",
+                name=data["name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"已保存 {data['day']:%Y-%m-%d}，相关办理期限将自动重算。")
+            return redirect(f"{reverse('cases:calendar')}?year={data['day'].year}")
+    context = {
+        "form": form,
+        "year": year,
+        "rows": CalendarOverride.objects.filter(day__year=year),
+        "provisional": Calendar().is_provisional(dt.date(year, 6, 1)),
+    }
+    return render(request, "cases/calendar.html", context, status=422 if form.errors else 200)
+
+
+def _year(raw: str) -> int:
+    today = timezone.localdate()
+    try:
+        year = int(raw)
+    except ValueError:
+        return today.year
+    return year if 2000 <= year <= 2100 else today.year
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def calendar_day_remove(request: HttpRequest, day: str) -> HttpResponse:
+    try:
+        parsed = dt.date.fromisoformat(day)
+        holidays.remove_calendar_day(actor=signed_in_user(request), day=parsed)
+    except ValueError:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect("cases:calendar")
+    messages.success(request, f"已删除 {parsed:%Y-%m-%d} 的调整，相关办理期限将自动重算。")
+    return redirect(f"{reverse('cases:calendar')}?year={parsed.year}")

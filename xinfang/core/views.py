@@ -48,6 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("cases:list")
     if rules.can_manage_accounts(request.user):
         return redirect("accounts:users")
+    if rules.can_manage_security(request.user):
+        return redirect("accounts:security")
     return render(request, "core/home.html")
 
 
@@ -55,7 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def keepalive(request: HttpRequest) -> HttpResponse:
     """Pinged by app.js while a person is typing, so the idle timeout counts real inactivity
-    rather than time spent filling in a long form. Touching the session extends it."""
+    rather than time spent filling in a long form. Touching the session extends it; the
+    request itself restarts the idle clock (SessionLimitsMiddleware), never the absolute one."""
     request.session.modified = True
     return HttpResponse(status=204)
 

@@ -52,3 +52,6 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write(_line(row, widths))
         self.stdout.write(f"访问地址：{options['url']}")
+        self.stdout.write(
+            "首次登录需用身份验证器（任一 TOTP 应用）扫码绑定，并妥善保存随后显示的恢复码。"
+        )

@@ -27,6 +27,11 @@ class Command(BaseCommand):
             action="store_true",
             help="数据库中已有信访事项时不做任何操作",
         )
+        parser.add_argument(
+            "--no-walk",
+            action="store_true",
+            help="不生成按办理流程逐步办理到各个状态的演示事项（及其文书）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         cases: int = options["cases"]
@@ -43,7 +48,9 @@ class Command(BaseCommand):
             share = f"（{done * 100 // total}%）" if total else ""
             self.stdout.write(f"  已写入 {done}/{total} 件{share}，用时 {elapsed:.1f} 秒")
 
-        result = seed_demo(cases=cases, seed=options["seed"], progress=progress)
+        result = seed_demo(
+            cases=cases, seed=options["seed"], progress=progress, walk=not options["no_walk"]
+        )
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -52,4 +59,8 @@ class Command(BaseCommand):
                 f"基准日期 {result.reference_date:%Y-%m-%d}，共用时 {elapsed:.1f} 秒。"
             )
         )
+        if result.walked:
+            self.stdout.write(
+                f"另按办理流程办理到各个状态的演示事项 {result.walked} 件（含各类文书）。"
+            )
         self.stdout.write("运行 python manage.py demo_logins 查看演示账号。")
