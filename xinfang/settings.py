@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "xinfang.audit",
     "xinfang.cases",
     "xinfang.documents",
+    "xinfang.portal",
     "xinfang.api",
 ]
 
@@ -230,6 +231,15 @@ XF_TERMINATION_REASONS = env_list(
 )
 XF_RULE_JURISDICTION = env_str("XF_RULE_JURISDICTION", "national")
 
+# Portal (网上信访, issue 5): where online petitions land, the evaluation scale and window,
+# and the lock-out against guessing 查询码.
+XF_PORTAL_OFFICE = env_str("XF_PORTAL_OFFICE", "")  # unit code; empty: the root petition office
+XF_EVALUATION_SCALE = env_list("XF_EVALUATION_SCALE", ["满意", "基本满意", "不满意"])
+XF_EVALUATION_WINDOW_DAYS = env_int("XF_EVALUATION_WINDOW_DAYS", 30, minimum=1)
+XF_EVALUATION_CHANGE = env_bool("XF_EVALUATION_CHANGE", default=True)
+XF_PORTAL_MAX_FAILURES_PER_CASE = env_int("XF_PORTAL_MAX_FAILURES_PER_CASE", 5, minimum=3)
+XF_PORTAL_MAX_FAILURES_PER_ADDRESS = env_int("XF_PORTAL_MAX_FAILURES_PER_ADDRESS", 20, minimum=5)
+XF_PORTAL_LOCK_MINUTES = env_int("XF_PORTAL_LOCK_MINUTES", 30, minimum=5)
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

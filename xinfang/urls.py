@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("xinfang.accounts.urls")),
     path("cases/", include("xinfang.cases.urls")),
     path("documents/", include("xinfang.documents.urls")),
+    path("portal/", include("xinfang.portal.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
 

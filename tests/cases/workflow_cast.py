@@ -115,7 +115,12 @@ def main_line(cast: Cast) -> list[tuple[CaseStatus, Callable[[Case], object]]]:
             lambda c: steps.transfer_case(c, actor=cast.clerk, to_unit=cast.units.unit_a),
         ),
         (S.RECEIVED, lambda c: steps.sign_case(c, actor=cast.handler)),
-        (S.IN_HANDLING, lambda c: steps.accept_case(c, actor=cast.handler)),
+        (
+            S.IN_HANDLING,
+            lambda c: steps.accept_case(
+                c, actor=cast.handler, claim_route=ClaimRoute(c.claim_route or ClaimRoute.PETITION)
+            ),
+        ),
         (
             S.EXTENSION_REQUESTED,
             lambda c: steps.request_extension(

@@ -11,11 +11,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.conftest import logged_in
+from tests.conftest import Units, logged_in
 
 ROOT = Path(__file__).resolve().parents[2] / "xinfang"
-# Routes a person may open without signing in.
-PUBLIC_ROUTES = {"login"}
+# Pages a person may open without signing in: the login, and the portal's front pages.
+PUBLIC_PATHS = {"/accounts/login/", "/portal/", "/portal/submit/", "/portal/lookup/"}
+# The portal's pages for one case answer only a visitor who proved its 查询码 in this session.
+PORTAL_CASE_PAGES = "/portal/cases/"
 REFUSED = {302, 401, 403, 405}
 
 
@@ -40,14 +42,20 @@ def routes(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[
 
 @pytest.mark.parametrize(("name", "path"), routes())
 def test_every_route_refuses_anonymous_visitors_unless_public(
-    db: None, name: str, path: str
+    units: Units, name: str, path: str
 ) -> None:
     response = Client().get(path)
 
-    if name in PUBLIC_ROUTES:
+    if path in PUBLIC_PATHS:
         assert response.status_code == 200
+    elif path.startswith(PORTAL_CASE_PAGES):
+        assert response.status_code in {*REFUSED, 404}, f"{path} answered {response.status_code}"
     else:
         assert response.status_code in REFUSED, f"{path} answered {response.status_code}"
+
+
+def test_the_public_paths_are_real_routes() -> None:
+    assert {path for _name, path in routes()} >= PUBLIC_PATHS
 
 
 def test_pages_carry_a_strict_content_security_policy_and_no_framing(db: None) -> None:

@@ -261,6 +261,7 @@ def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
             "events__actor",
             "attachments",
             "documents",
+            "evaluations",
         )
     )
 

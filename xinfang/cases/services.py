@@ -253,6 +253,43 @@ def register_case(
         raise
 
 
+def register_online_petition(
+    *,
+    portal_account: User,
+    office: Unit,
+    contact: ContactInput,
+    case: CaseInput,
+    petitioners: Sequence[PetitionerInput],
+    attachments: Sequence[UploadedFile[bytes]] = (),
+    idempotency_key: str | None = None,
+) -> Registration:
+    """网上信访 (第十九、二十一条): the petitioner's own submission, registered in ``office``'s
+    queue as 已登记 with the 15-day routing clock running. The portal's service account signs
+    the rows; the office's clerks take it from there like any registration. A replayed
+    ``idempotency_key`` (the same form sent twice) returns the first case."""
+    _validate_people(contact, petitioners)
+    earlier = _replayed(idempotency_key, portal_account)
+    if earlier is not None:
+        return earlier
+    try:
+        with _files_removed_on_error() as written:
+            return _register(
+                portal_account,
+                office,
+                contact,
+                case,
+                petitioners,
+                attachments,
+                idempotency_key,
+                written,
+            )
+    except IntegrityError:
+        earlier = _replayed(idempotency_key, portal_account)
+        if earlier is not None:
+            return earlier
+        raise
+
+
 def _replayed(idempotency_key: str | None, actor: User) -> Registration | None:
     if not idempotency_key:
         return None

@@ -96,10 +96,17 @@ class _Step:
     from_status: str
 
 
-def _begin(case: Case, action: Action, actor: User) -> _Step:
+def _begin(case: Case, action: Action, actor: User, *, by_petitioner: bool = False) -> _Step:
+    """Check the step; ``by_petitioner`` (the portal) skips the staff party check only."""
     today = timezone.localdate()
     calendar = Calendar()
-    workflow.check_step(case, action, actor, today=today, calendar=calendar)
+    if by_petitioner:
+        workflow.transition_for(case.status, action)
+        reason = workflow.blocked_reason(case, action, today=today, calendar=calendar)
+        if reason is not None:
+            raise ValidationError(reason)
+    else:
+        workflow.check_step(case, action, actor, today=today, calendar=calendar)
     return _Step(case, action, actor, today, calendar, case.status)
 
 
@@ -568,6 +575,31 @@ def request_review(
         step,
         kind=EventKind.REVIEW_REQUESTED,
         payload={"requested_on": requested_on.isoformat(), "request": request_text},
+    )
+
+
+@transaction.atomic
+def request_review_online(case: Case, *, portal_account: User, request_text: str) -> StepResult:
+    """复查申请 made by the petitioner on the portal (第二十一条): received today, within the
+    window, signed in the records by the portal's service account."""
+    step = _begin(case, Action.REQUEST_REVIEW, portal_account, by_petitioner=True)
+    request_text = _text(request_text, "复查请求和理由")
+    _check_request_day(
+        step.today,
+        step=step,
+        served=case.served_on,
+        until=case.review_window_until,
+        label="复查",
+    )
+    _move(step, review_requested_on=step.today)
+    return _finish(
+        step,
+        kind=EventKind.REVIEW_REQUESTED,
+        payload={
+            "requested_on": step.today.isoformat(),
+            "request": request_text,
+            "channel": "portal",
+        },
     )
 
 

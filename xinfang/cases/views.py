@@ -36,6 +36,7 @@ from xinfang.cases.steps import SERVICES
 from xinfang.cases.workflow import Action, ConcurrentChangeError, available_actions
 from xinfang.core.validators import validate_id_number
 from xinfang.core.views import allowed, signed_in_user
+from xinfang.portal.forms import FollowUpForm
 
 
 @require_GET
@@ -181,6 +182,7 @@ def _detail_context(
         "open_step": bound_action,
         "ending_steps": ENDING_STEPS,
         "finished_statuses": {*FINAL_STATUSES, CaseStatus.CLOSED},
+        "follow_up_form": FollowUpForm() if case.served_on else None,
     }
 
 
