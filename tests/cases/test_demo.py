@@ -478,7 +478,8 @@ def test_demo_logins_lists_each_role_with_its_unit_and_the_address() -> None:
         ["auditadmin", DEMO_PASSWORD, "审计管理员", "A市信访局"],
     ]
     assert lines[12] == "访问地址：http://127.0.0.1:8000/"
-    assert lines[13].startswith("首次登录需用身份验证器")
+    assert lines[13] == "网上信访（信访人，无需登录）：http://127.0.0.1:8000/portal/"
+    assert lines[14].startswith("首次登录需用身份验证器")
 
 
 def test_demo_logins_says_so_when_there_is_no_demo_data() -> None:

@@ -52,6 +52,7 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write(_line(row, widths))
         self.stdout.write(f"访问地址：{options['url']}")
+        self.stdout.write(f"网上信访（信访人，无需登录）：{options['url']}portal/")
         self.stdout.write(
             "首次登录需用身份验证器（任一 TOTP 应用）扫码绑定，并妥善保存随后显示的恢复码。"
         )
