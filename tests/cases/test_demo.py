@@ -24,6 +24,7 @@ from xinfang.cases.models import (
     ContentCategory,
     NumberSequence,
     Petitioner,
+    RoutingRule,
 )
 from xinfang.cases.services import (
     CaseInput,
@@ -65,6 +66,7 @@ def people_rows() -> list[tuple[str, str, str]]:
 
 def wipe_everything_the_demo_wrote() -> None:
     """Back to an empty database (the append-only audit trail aside)."""
+    RoutingRule.objects.all().delete()
     Document.objects.all().delete()
     CaseEvent.objects.all().delete()
     Contact.objects.all().delete()

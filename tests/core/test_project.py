@@ -34,6 +34,7 @@ def routes(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[
             found += routes(entry, pattern)
         elif isinstance(entry, URLPattern):
             path = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", pattern)
+            path = re.sub(r"<int:\w+>", "1", path)
             path = re.sub(r"<(?:\w+:)?\w+>", "A01-2026-000001", path)
             path = path.lstrip("^").rstrip("$").replace("\\Z", "")
             found.append((entry.name or path, "/" + path))

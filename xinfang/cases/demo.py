@@ -71,6 +71,7 @@ from xinfang.cases.models import (
     ContentCategory,
     NumberSequence,
     Petitioner,
+    RoutingRule,
 )
 from xinfang.cases.services import id_number_index, new_query_code, phone_index
 from xinfang.core.crypto import keyring, seal
@@ -2748,6 +2749,29 @@ class _BatchWriter:
             )
 
 
+def ensure_demo_routing() -> int:
+    """分办规则 for the demo: each topic's category goes to its department, 政法 topics to
+    their organ, and a backstop to the office's own handling; returns how many were added."""
+    if RoutingRule.objects.exists():
+        return 0
+    units = {unit.code: unit for unit in Unit.objects.all()}
+    categories = {c.code: c for c in ContentCategory.objects.all()}
+    rows = []
+    for topic in TOPICS:
+        code = topic.unit if topic.unit in units else None
+        category = categories.get(topic.category)
+        if code is None or category is None:
+            continue
+        rows.append(RoutingRule(content_category=category, unit=units[code], note="演示规则"))
+    for spec in DISTRICTS:
+        region = Region.objects.filter(code=spec.code).first()
+        if region is not None and spec.unit_code in units:
+            # Local matters without a department rule go to the district government.
+            rows.append(RoutingRule(region=region, unit=units[spec.unit_code], note="属地兜底"))
+    RoutingRule.objects.bulk_create(rows)
+    return len(rows)
+
+
 def _walk() -> int:
     """One case in every state, moved there by the real services (with their notices);
     returns how many cases that registered."""
@@ -2863,6 +2887,7 @@ def seed_demo(
                 progress(done, cases)
             if last_batch:
                 break
+    ensure_demo_routing()
     walked = _walk() if walk and done else 0
     return SeedResult(
         walked=walked,

@@ -405,3 +405,50 @@ class CalendarDayForm(forms.Form):
         choices=[("rest", "休息（法定节假日、民族节日）"), ("workday", "上班（调休工作日）")],
     )
     name = forms.CharField(label="名称", required=False, max_length=50)
+
+
+class RoutingRuleForm(forms.Form):
+    """分办规则: empty conditions match any case."""
+
+    region = RegionChoiceField(
+        label="问题属地", queryset=Region.objects.none(), required=False, empty_label="任意"
+    )
+    content_category = CategoryChoiceField(
+        label="内容分类",
+        queryset=ContentCategory.objects.none(),
+        required=False,
+        empty_label="任意",
+    )
+    handling_category = forms.ChoiceField(
+        label="处理类别", choices=[("", "任意"), *HandlingCategory.choices], required=False
+    )
+    claim_route = forms.TypedChoiceField(
+        label="申诉求决途径",
+        choices=[("", "任意"), *ClaimRoute.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    unit = forms.ModelChoiceField(label="有权处理机关", queryset=Unit.objects.none())
+    note = forms.CharField(label="说明", required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.order_by("code")  # type: ignore[attr-defined]
+        self.fields["content_category"].queryset = (  # type: ignore[attr-defined]
+            ContentCategory.objects.filter(is_active=True).select_related("parent")
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(is_active=True).order_by("path")  # type: ignore[attr-defined]
+
+    def arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "unit": data["unit"],
+            "region": data["region"],
+            "content_category": data["content_category"],
+            "handling_category": HandlingCategory(data["handling_category"])
+            if data["handling_category"]
+            else None,
+            "claim_route": ClaimRoute(data["claim_route"]) if data["claim_route"] else None,
+            "note": data["note"],
+        }

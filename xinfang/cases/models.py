@@ -304,6 +304,12 @@ class CaseEvent(models.Model):
         parts += [f"{label} {payload[key]}" for key, label in labels if payload.get(key)]
         if payload.get("days"):
             parts.append(f"{payload['days']} 日")
+        if payload.get("override_reason"):
+            parts.append(
+                f"未按建议（{payload.get('suggested', '')}）：{payload['override_reason']}"
+            )
+        elif payload.get("suggested"):
+            parts.append("按分办规则建议")
         if payload.get("reason_label"):
             parts.append(str(payload["reason_label"]))
         if payload.get("documents"):
@@ -384,3 +390,61 @@ class CalendarOverride(models.Model):
     def __str__(self) -> str:
         kind = "上班" if self.is_workday else "休息"
         return f"{self.day:%Y-%m-%d} {self.name or kind}（{kind}）"
+
+
+class RoutingRule(models.Model):
+    """分办规则 (属地管理、分级负责，谁主管、谁负责): which unit has power to handle a matter of
+    this place, kind and route. Empty conditions match anything; the most specific matching
+    rule wins: the one with more conditions, then the longer category code (谁主管), then the
+    longer region code (属地), then handling category and route. A rule with no conditions is
+    the backstop (兜底)."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("问题属地")
+    )
+    content_category = models.ForeignKey(
+        ContentCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("内容分类"),
+    )
+    handling_category = models.CharField(
+        _("处理类别"), max_length=12, choices=HandlingCategory.choices, blank=True
+    )
+    claim_route = models.PositiveSmallIntegerField(
+        _("申诉求决途径"), choices=ClaimRoute.choices, null=True, blank=True
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("有权处理机关")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("分办规则")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        parts = [
+            self.region.name if self.region else "任意属地",
+            self.content_category.name if self.content_category else "任意分类",
+        ]
+        return f"{'、'.join(parts)} → {self.unit}"
+
+    @property
+    def specificity(self) -> tuple[int, int, int, int, int]:
+        conditions = [
+            self.region_id,
+            self.content_category_id,
+            self.handling_category,
+            self.claim_route,
+        ]
+        return (
+            sum(1 for condition in conditions if condition),
+            len(self.content_category.code) if self.content_category else 0,
+            len(self.region.code) if self.region else 0,
+            1 if self.handling_category else 0,
+            1 if self.claim_route else 0,
+        )

@@ -11,7 +11,7 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -279,3 +279,49 @@ def existing_cases_of_person(
             .order_by("-registered_at", "-id")
         )[:limit]
     )
+
+
+#: 承办单位工作台 tabs: (key, label, condition on the unit's cases).
+DESK_TABS: tuple[tuple[str, str, Q], ...] = (
+    ("new", "新交办", Q(status__in=["transferred", "assigned"])),
+    (
+        "handling",
+        "办理中",
+        Q(
+            status__in=[
+                "received",
+                "in_handling",
+                "extension_requested",
+                "under_review",
+                "replied",
+                "served",
+            ]
+        ),
+    ),
+    ("near", "临期", Q(tier="near")),
+    ("overdue", "超期", Q(tier__in=["overdue", "severe"])),
+    ("returned", "被退回", Q(status="in_handling", review_rounds__gt=0)),
+)
+
+
+@dataclass(frozen=True)
+class Desk:
+    tab: str
+    counts: dict[str, int]
+    cases: list[Case]
+
+
+def desk(user: User | AnonymousUser, tab: str, *, limit: int = 200) -> Desk:
+    """承办单位工作台: the cases handled by the user's unit (or a unit under it) in each tab,
+    soonest due first; one aggregate for the counts and one list query."""
+    unit = getattr(user, "unit", None)
+    tabs = {key: condition for key, _label, condition in DESK_TABS}
+    tab = tab if tab in tabs else "new"
+    if not rules.can_work_cases(user) or unit is None:
+        return Desk(tab, dict.fromkeys(tabs, 0), [])
+    mine = cases_visible_to(user).filter(handling_unit_id__in=unit_subtree_ids(unit))
+    counts = mine.aggregate(
+        **{key: Count("id", filter=condition) for key, condition in tabs.items()}
+    )
+    rows = _list_rows(mine.filter(tabs[tab]).order_by(F("due_on").asc(nulls_last=True), "id"))
+    return Desk(tab, {key: int(counts[key] or 0) for key in tabs}, list(rows[:limit]))

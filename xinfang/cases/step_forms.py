@@ -16,6 +16,7 @@ from xinfang.cases import steps
 from xinfang.cases.deadlines import Step
 from xinfang.cases.enums import ClaimRoute, HandlingCategory, ServiceMethod, TerminationReason
 from xinfang.cases.models import Case
+from xinfang.cases.routing import suggest_unit
 from xinfang.cases.workflow import Action, is_reviewable, rules_of
 from xinfang.documents.enums import Outcome
 from xinfang.documents.services import RequestOutcome
@@ -56,16 +57,28 @@ class NoInputForm(StepForm):
 
 class TransferForm(StepForm):
     to_unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label="转送至")
+    override_reason = forms.CharField(
+        label="改派理由", required=False, max_length=500, help_text="与建议单位不同时必填"
+    )
     note = forms.CharField(label="转送说明", required=False, max_length=2000, widget=TEXT)
 
     def setup(self) -> None:
         units = _units().exclude(pk=self.case.registering_unit_id)
         if self.case.involves_litigation:
             units = units.filter(kind=UnitKind.LEGAL)  # 诉访分离 (第二十八条)
-        self.fields["to_unit"].queryset = units  # type: ignore[attr-defined]
+        field = self.fields["to_unit"]
+        field.queryset = units  # type: ignore[attr-defined]
+        suggestion = suggest_unit(self.case)
+        if suggestion is not None:
+            field.initial = suggestion.unit.pk
+            field.help_text = f"建议：{suggestion.unit.name}（{suggestion.reason}）"
 
     def arguments(self) -> dict[str, Any]:
-        return {"to_unit": self.cleaned_data["to_unit"], "note": self.cleaned_data["note"]}
+        return {
+            "to_unit": self.cleaned_data["to_unit"],
+            "note": self.cleaned_data["note"],
+            "override_reason": self.cleaned_data["override_reason"],
+        }
 
 
 class AssignForm(TransferForm):
@@ -83,6 +96,7 @@ class AssignForm(TransferForm):
             "to_unit": data["to_unit"],
             "due_on": data["due_on"],
             "requirement": data["requirement"],
+            "override_reason": data["override_reason"],
         }
 
 

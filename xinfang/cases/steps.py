@@ -31,6 +31,7 @@ from xinfang.cases.enums import (
     TerminationReason,
 )
 from xinfang.cases.models import Case, CaseEvent
+from xinfang.cases.routing import suggest_unit
 from xinfang.cases.workflow import Action
 from xinfang.documents.enums import NoticeKind, Outcome
 from xinfang.documents.models import Document
@@ -199,11 +200,27 @@ def _check_target(case: Case, unit: Unit) -> None:
         raise ValidationError("涉法涉诉事项应当转送政法部门处理（第二十八条）。")
 
 
+def _routing(case: Case, unit: Unit, override_reason: str) -> dict[str, object]:
+    """分办: going elsewhere than the rules suggest needs a reason, kept on the timeline."""
+    suggestion = suggest_unit(case)
+    override_reason = _text(override_reason, "改派理由", required=False)
+    if suggestion is None or suggestion.unit.pk == unit.pk:
+        return {"suggested": suggestion.unit.name if suggestion else ""}
+    if not override_reason:
+        raise ValidationError(
+            f"分办规则建议交由{suggestion.unit.name}办理；改派其他单位时请写明理由。"
+        )
+    return {"suggested": suggestion.unit.name, "override_reason": override_reason}
+
+
 @transaction.atomic
-def transfer_case(case: Case, *, actor: User, to_unit: Unit, note: str = "") -> StepResult:
+def transfer_case(
+    case: Case, *, actor: User, to_unit: Unit, note: str = "", override_reason: str = ""
+) -> StepResult:
     """转送 to the organ with power to handle it (第二十二条); it then signs or objects."""
     step = _begin(case, Action.TRANSFER, actor)
     _check_target(case, to_unit)
+    routing = _routing(case, to_unit, override_reason)
     note = _text(note, "转送说明", required=False)
     _move(
         step,
@@ -217,18 +234,25 @@ def transfer_case(case: Case, *, actor: User, to_unit: Unit, note: str = "") -> 
     return _finish(
         step,
         kind=EventKind.TRANSFERRED,
-        payload={"unit": to_unit.name, "unit_id": to_unit.pk, "note": note},
+        payload={"unit": to_unit.name, "unit_id": to_unit.pk, "note": note, **routing},
         notices=[(NoticeKind.TRANSFER, case.registering_unit, facts)],
     )
 
 
 @transaction.atomic
 def assign_case(
-    case: Case, *, actor: User, to_unit: Unit, due_on: dt.date, requirement: str
+    case: Case,
+    *,
+    actor: User,
+    to_unit: Unit,
+    due_on: dt.date,
+    requirement: str,
+    override_reason: str = "",
 ) -> StepResult:
     """交办 with a result deadline; the organ reports back with a 办结报告 (第二十二条)."""
     step = _begin(case, Action.ASSIGN, actor)
     _check_target(case, to_unit)
+    routing = _routing(case, to_unit, override_reason)
     requirement = _text(requirement, "交办要求")
     if due_on <= step.today:
         raise ValidationError("交办办结期限必须晚于今天。")
@@ -255,6 +279,7 @@ def assign_case(
             "unit_id": to_unit.pk,
             "due_on": due_on.isoformat(),
             "requirement": requirement,
+            **routing,
         },
         notices=[(NoticeKind.ASSIGNMENT, case.registering_unit, facts)],
     )

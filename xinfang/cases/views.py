@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xinfang.accounts import rules
-from xinfang.cases import holidays, services
+from xinfang.cases import holidays, routing, services
 from xinfang.cases.deadlines import Calendar
 from xinfang.cases.enums import FINAL_STATUSES, CaseStatus
 from xinfang.cases.forms import (
@@ -22,13 +22,16 @@ from xinfang.cases.forms import (
     CalendarDayForm,
     CaseFilterForm,
     RegistrationForms,
+    RoutingRuleForm,
 )
-from xinfang.cases.models import CalendarOverride, Case, Petitioner
+from xinfang.cases.models import CalendarOverride, Case, Petitioner, RoutingRule
 from xinfang.cases.queries import (
+    DESK_TABS,
     case_for_detail,
     case_page,
     cases_due_soon,
     cases_visible_to,
+    desk,
     existing_cases_of_person,
 )
 from xinfang.cases.step_forms import ENDING_STEPS, STEP_FORMS, StepForm
@@ -340,3 +343,40 @@ def calendar_day_remove(request: HttpRequest, day: str) -> HttpResponse:
         return redirect("cases:calendar")
     messages.success(request, f"已删除 {parsed:%Y-%m-%d} 的调整，相关办理期限将自动重算。")
     return redirect(f"{reverse('cases:calendar')}?year={parsed.year}")
+
+
+@require_GET
+@allowed(rules.can_work_cases)
+def desk_view(request: HttpRequest) -> HttpResponse:
+    """承办单位工作台: the unit's cases by tab (新交办 / 办理中 / 临期 / 超期 / 被退回)."""
+    board = desk(signed_in_user(request), request.GET.get("tab", "new"))
+    return render(request, "cases/desk.html", {"desk": board, "tabs": DESK_TABS})
+
+
+@require_http_methods(["GET", "POST"])
+@allowed(rules.can_manage_accounts)
+def routing_rules(request: HttpRequest) -> HttpResponse:
+    """分办规则: the 系统管理员 adds rules and retires old ones (audited)."""
+    form = RoutingRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            routing.add_rule(actor=signed_in_user(request), **form.arguments())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "已添加分办规则。")
+            return redirect("cases:routing")
+    rows = RoutingRule.objects.filter(is_active=True).select_related(
+        "region", "content_category", "unit"
+    )
+    status = 422 if form.errors else 200
+    return render(request, "cases/routing.html", {"form": form, "rules": rows}, status=status)
+
+
+@require_POST
+@allowed(rules.can_manage_accounts)
+def routing_rule_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(RoutingRule, pk=pk, is_active=True)
+    routing.retire_rule(rule, actor=signed_in_user(request))
+    messages.success(request, "已停用该分办规则。")
+    return redirect("cases:routing")
