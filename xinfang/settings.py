@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "xinfang.cases",
     "xinfang.documents",
     "xinfang.portal",
+    "xinfang.ops",
     "xinfang.api",
 ]
 
