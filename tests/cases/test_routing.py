@@ -152,3 +152,43 @@ def test_the_desk_shows_the_units_cases_by_tab_and_nothing_of_other_units(cast: 
         handling.number
         in logged_in(cast.handler).get(reverse("cases:desk") + "?tab=handling").content.decode()
     )
+
+
+def test_a_handler_adds_an_investigation_record_that_the_portal_never_shows(cast: Cast) -> None:
+    from django.test import Client
+
+    from xinfang.cases.services import query_code_of
+
+    case = walk_to(cast, S.IN_HANDLING)
+    response = logged_in(cast.handler).post(
+        reverse("cases:add_note", args=[case.number]),
+        {"kind": "investigation", "text": "实地走访物业公司，核实收费台账。"},
+    )
+    assert response.status_code == 302
+    event = fresh(case).events.get(kind="investigation")
+    assert event.payload == {"note": "实地走访物业公司，核实收费台账。"}
+    page = logged_in(cast.handler).get(reverse("cases:detail", args=[case.number]))
+    assert "实地走访物业公司" in page.content.decode()
+    visitor = Client()
+    visitor.post(
+        reverse("portal:lookup"), {"number": case.number, "query_code": query_code_of(case)}
+    )
+    public = visitor.get(reverse("portal:progress", args=[case.number]))
+    assert public.status_code == 200
+    assert "实地走访物业公司" not in public.content.decode()
+
+
+def test_an_empty_record_is_refused_and_nothing_is_written(cast: Cast) -> None:
+    case = walk_to(cast, S.IN_HANDLING)
+    before = fresh(case).events.count()
+    response = logged_in(cast.handler).post(
+        reverse("cases:add_note", args=[case.number]), {"kind": "note", "text": "  "}
+    )
+    assert response.status_code == 422
+    assert fresh(case).events.count() == before
+    assert (
+        logged_in(cast.outsider)
+        .post(reverse("cases:add_note", args=[case.number]), {"kind": "note", "text": "x"})
+        .status_code
+        == 404
+    )

@@ -93,6 +93,8 @@ class EventKind(models.TextChoices):
     RECHECK_ISSUED = "recheck_issued", _("出具复核意见")
     CLOSED = "closed", _("办结")
     TERMINATED = "terminated", _("终结")
+    NOTE = "note", _("工作记录")
+    INVESTIGATION = "investigation", _("调查记录")
 
 
 class ServiceMethod(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from xinfang.accounts.enums import RegionLevel, UnitKind
 from xinfang.accounts.models import Region, Unit, User
-from xinfang.cases.enums import CaseStatus, Channel, ClaimRoute, HandlingCategory
+from xinfang.cases.enums import CaseStatus, Channel, ClaimRoute, EventKind, HandlingCategory
 from xinfang.cases.models import ContentCategory
 from xinfang.cases.queries import CaseFilters, registrable_categories
 from xinfang.cases.services import CaseInput, ContactInput, PetitionerInput
@@ -452,3 +452,11 @@ class RoutingRuleForm(forms.Form):
             "claim_route": ClaimRoute(data["claim_route"]) if data["claim_route"] else None,
             "note": data["note"],
         }
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="记录类型",
+        choices=[(EventKind.NOTE.value, "工作记录"), (EventKind.INVESTIGATION.value, "调查记录")],
+    )
+    text = forms.CharField(label="内容", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -521,3 +521,36 @@ def _add_attachment(
         detail={"attachment": str(attachment.uid), "size": attachment.size},
     )
     return attachment
+
+
+NOTE_KINDS = (EventKind.NOTE, EventKind.INVESTIGATION)
+
+
+@transaction.atomic
+def add_note(case: Case, *, actor: User, kind: EventKind, text: str) -> CaseEvent:
+    """工作记录 / 调查记录: an internal entry on the timeline (never shown on the portal).
+    Anyone working the case may write one; it changes no status and no deadline."""
+    if not rules.can_work_cases(actor) or rules.is_administrator(actor):
+        raise PermissionDenied("您的角色无权填写办理记录。")
+    if kind not in NOTE_KINDS:
+        raise ValidationError("记录类型无效。")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("请填写记录内容。")
+    if len(text) > 5000:
+        raise ValidationError("记录内容不能超过 5000 字。")
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        occurred_at=timezone.now(),
+        payload={"note": text},
+    )
+    record(
+        "case.add_note",
+        actor=actor,
+        target=case,
+        object_id=case.number,
+        detail={"kind": str(kind), "length": len(text)},
+    )
+    return event

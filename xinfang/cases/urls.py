@@ -15,6 +15,7 @@ urlpatterns = [
     path("calendar/<str:day>/delete/", views.calendar_day_remove, name="calendar_remove"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/steps/<str:action>/", views.step, name="step"),
+    path("<str:number>/notes/", views.add_note, name="add_note"),
     path("<str:number>/contacts/new/", views.add_contact, name="add_contact"),
     path("<str:number>/petitioners/<uuid:uid>/reveal/", views.reveal, name="reveal"),
     path("<str:number>/attachments/", views.upload_attachment, name="upload_attachment"),

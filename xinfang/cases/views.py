@@ -15,12 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xinfang.accounts import rules
 from xinfang.cases import holidays, routing, services
 from xinfang.cases.deadlines import Calendar
-from xinfang.cases.enums import FINAL_STATUSES, CaseStatus
+from xinfang.cases.enums import FINAL_STATUSES, CaseStatus, EventKind
 from xinfang.cases.forms import (
     AddContactForms,
     AttachmentForm,
     CalendarDayForm,
     CaseFilterForm,
+    NoteForm,
     RegistrationForms,
     RoutingRuleForm,
 )
@@ -186,6 +187,7 @@ def _detail_context(
         "ending_steps": ENDING_STEPS,
         "finished_statuses": {*FINAL_STATUSES, CaseStatus.CLOSED},
         "follow_up_form": FollowUpForm() if case.served_on else None,
+        "note_form": NoteForm(),
     }
 
 
@@ -380,3 +382,26 @@ def routing_rule_retire(request: HttpRequest, pk: int) -> HttpResponse:
     routing.retire_rule(rule, actor=signed_in_user(request))
     messages.success(request, "已停用该分办规则。")
     return redirect("cases:routing")
+
+
+@require_POST
+@allowed(rules.can_work_cases)
+def add_note(request: HttpRequest, number: str) -> HttpResponse:
+    """工作记录 / 调查记录 on the timeline; a refusal keeps the text on the page."""
+    case = get_object_or_404(case_for_detail(request.user, number))
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_note(
+                case,
+                actor=signed_in_user(request),
+                kind=EventKind(form.cleaned_data["kind"]),
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "已添加记录。")
+            return redirect("cases:detail", number=case.number)
+    context = _detail_context(request, case) | {"note_form": form}
+    return render(request, "cases/detail.html", context, status=422)
