@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 SCALE ?= 2000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint typecheck pytest serve seed lock clean
+.PHONY: demo test lint typecheck pytest loadtest serve seed lock clean
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ typecheck: $(BIN)/.installed .env
 
 pytest: $(BIN)/.installed .env
 	$(BIN)/pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+
+## make loadtest: gunicorn (2 workers, gunicorn.conf.py) on a free loopback port with a database
+## of its own under /tmp (PostgreSQL `<name>_load` when DATABASE_URL is set), driven by
+## LOAD_CLIENTS (48) clients for LOAD_SECONDS (15); fails on any 500, on 1 % failed requests or
+## more, or on more PostgreSQL connections than workers × threads
+loadtest: $(BIN)/.installed .env
+	XF_LOADTEST=1 XF_LOAD_SECONDS=$(or $(LOAD_SECONDS),15) XF_LOAD_CLIENTS=$(or $(LOAD_CLIENTS),48) \
+	  $(BIN)/pytest tests/load -p no:xdist -p no:cacheprovider
 
 lock:
 	$(PYTHON) -m venv /tmp/xinfang-lock && /tmp/xinfang-lock/bin/pip install --quiet uv

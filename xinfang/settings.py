@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "xinfang.core.middleware.RequestContextMiddleware",
     "xinfang.core.middleware.SecurityHeadersMiddleware",
+    # Before the session: an overloaded process turns a request away (503) before any query.
+    "xinfang.core.overload.OverloadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +184,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ATTACHMENT_DIR = Path(env_str("XF_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("XF_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 ATTACHMENTS_PER_CASE = env_int("XF_ATTACHMENTS_PER_CASE", 50, minimum=1)
+# --- Overload (SECURITY.md 29): requests one process works on at once, and how long one may
+# wait for a slot before it is answered 503 "系统繁忙" (gunicorn.conf.py sizes the processes).
+XF_MAX_CONCURRENT_REQUESTS = env_int("XF_MAX_CONCURRENT_REQUESTS", 4, minimum=1)
+XF_OVERLOAD_WAIT_MS = env_int("XF_OVERLOAD_WAIT_MS", 2000, minimum=0)
+
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

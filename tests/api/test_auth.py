@@ -127,3 +127,12 @@ def test_the_plaintext_is_not_kept_anywhere_in_the_token_table(handler: User) ->
     rows = list(ApiToken.objects.values_list())
 
     assert secret not in str(rows)
+
+
+def test_an_unserved_method_gets_405_in_chinese_json_with_allow(handler: User) -> None:
+    response = api_client(handler).delete("/api/v1/cases")
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == {"detail": "不支持该请求方法。", "errors": []}
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]

@@ -143,6 +143,10 @@ def test_keyset_pagination_walks_every_row_once(clerk: User, clerk_api: Client) 
         ("?channel=walk", "channel", None),
         ("?region=99A1", "region", "区划代码应为数字。"),
         ("?received_from=2026-02-30", "received_from", "应为日期，格式 YYYY-MM-DD。"),
+        # pydantic alone would read "0" as 1970-01-01 and take a date-time for its date.
+        ("?received_to=0", "received_to", "应为日期，格式 YYYY-MM-DD。"),
+        ("?received_from=2026-09-05T00:00:00", "received_from", "应为日期，格式 YYYY-MM-DD。"),
+        ("?stauts=closed", "stauts", "不允许的字段。"),
         ("?size=0", "size", "不能小于 1。"),
         ("?size=101", "size", "不能大于 100。"),
         ("?size=99999999999999999999999", "size", "不能大于 100。"),

@@ -230,7 +230,23 @@ CHOICE = object()  # the message lists the allowed values; checked by its beginn
             "occurred_at",
             "应为 ISO 8601 格式的日期时间，如 2026-09-20T09:30:00+08:00。",
         ),
-        ({"occurred_at": "昨天"}, "occurred_at", "应为日期时间，如 2026-09-20T09:30:00+08:00。"),
+        (
+            {"occurred_at": "昨天"},
+            "occurred_at",
+            "应为 ISO 8601 格式的日期时间，如 2026-09-20T09:30:00+08:00。",
+        ),
+        # Text that pydantic would read as a Unix timestamp, and a date without a time.
+        (
+            {"occurred_at": "1758000000"},
+            "occurred_at",
+            "应为 ISO 8601 格式的日期时间，如 2026-09-20T09:30:00+08:00。",
+        ),
+        (
+            {"occurred_at": "2026-09-20"},
+            "occurred_at",
+            "应为 ISO 8601 格式的日期时间，如 2026-09-20T09:30:00+08:00。",
+        ),
+        ({"occurred_at": "2026-09-22T09:30"}, "occurred_at", "时间不能晚于现在。"),
         (
             {"reception_unit": "A12"},
             "reception_unit",

@@ -1,7 +1,8 @@
 """Whatever arrives, the API answers with a documented status, never a 500 (SECURITY.md 30).
 
-A local stand-in for Schemathesis: Hypothesis mutates one field of a valid body at a time
-(or adds a stray one), and throws arbitrary query strings and case numbers at the reads.
+Beside Schemathesis (test_schemathesis.py), which generates requests from the schema, these
+start from what the schema cannot express: Hypothesis mutates one field of a valid body at a
+time (or adds a stray one), and throws arbitrary query strings and case numbers at the reads.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def open_as(browser: Browser, live_server: Any) -> Iterator[Any]:
 
 
 def take_step(page: Page, label: str) -> None:
-    page.locator("details.wf-step > summary").get_by_text(label, exact=True).click()
+    page.locator(".procedure details.wf-step > summary").get_by_text(label, exact=True).click()
 
 
 def confirm(page: Page, label: str) -> None:
@@ -88,7 +88,7 @@ def test_a_case_goes_from_the_office_to_the_unit_through_review_to_closure(
     desk = open_as(handler)
     desk.goto(f"{live_server.url}/cases/")
     desk.get_by_role("link", name=case.number).click()
-    expect(desk.locator("details.wf-step > summary")).to_have_text(["签收", "异议退回"])
+    expect(desk.locator(".procedure details.wf-step > summary")).to_have_text(["签收", "异议退回"])
     take_step(desk, "签收")
     confirm(desk, "签收")
     take_step(desk, "受理")

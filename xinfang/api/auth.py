@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.security import HttpBearer
 
 from xinfang.accounts.models import User
-from xinfang.api.errors import CHALLENGE, UNAUTHENTICATED, error_body
+from xinfang.api.errors import CHALLENGE, UNAUTHENTICATED, error_response
 from xinfang.api.services import user_for_token
 
 
@@ -37,9 +37,7 @@ token_auth = TokenAuth()
 
 
 def unauthenticated() -> JsonResponse:
-    response = JsonResponse(
-        error_body(UNAUTHENTICATED), status=401, json_dumps_params={"ensure_ascii": False}
-    )
+    response = error_response(401, UNAUTHENTICATED)
     response["WWW-Authenticate"] = CHALLENGE
     return response
 

@@ -7,11 +7,12 @@ change cannot leak an untranslated message to a caller.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 E = TypeVar("E", bound=Exception)
 
 CHALLENGE = 'Bearer realm="xinfang"'
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 INVALID_REQUEST = "提交的数据有误，请按提示修改。"
 UNAUTHENTICATED = "未提供有效的访问令牌。请在请求头中携带 Authorization: Bearer <令牌>。"
 NOT_FOUND = "信访事项不存在，或不在您的查看范围内。"
@@ -83,6 +85,32 @@ FALLBACK = "取值无效。"
 
 def error_body(detail: str, errors: Iterable[FieldErrorOut] = ()) -> dict[str, Any]:
     return ErrorOut(detail=detail, errors=list(errors)).model_dump()
+
+
+def error_response(status: int, detail: str) -> JsonResponse:
+    """An ``ErrorOut`` outside ninja's handlers, typed like ninja's own answers."""
+    return JsonResponse(
+        error_body(detail),
+        status=status,
+        content_type=JSON_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja (and ``require_GET``) refuse an unserved method with an English HTML 405; callers
+    get the same Chinese ``ErrorOut`` as for every other error, with the ``Allow`` header."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        refusal = error_response(405, STATUS_MESSAGES[405])
+        refusal["Allow"] = response["Allow"]
+        return refusal
+
+    return wrapped
 
 
 def _field(loc: tuple[Any, ...]) -> str:

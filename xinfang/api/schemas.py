@@ -7,10 +7,11 @@ explicitly from the rows the case queries return, so nothing leaves by accident.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -47,6 +48,8 @@ MAX_PAGE_SIZE = 100
 EARLIEST_CONTACT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", re.ASCII)
 
 
 # --- validators: every message a person reads is Chinese ----------------------------------
@@ -114,9 +117,17 @@ def _digits(value: str) -> str:
 
 
 def _datetime_text(value: Any) -> Any:
-    """Only ISO 8601 text: a bare number would silently be read as a Unix timestamp."""
-    if value is not None and not isinstance(value, str):
+    """Only ISO 8601 text with a time: a number, even as text ("1758000000"), would silently
+    be read as a Unix timestamp, and a bare date as midnight."""
+    if value is not None and not (isinstance(value, str) and _DATETIME_SHAPE.match(value)):
         raise _invalid("应为 ISO 8601 格式的日期时间，如 2026-09-20T09:30:00+08:00。")
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic would read "0" as 1970-01-01 and accept a date-time."""
+    if value is not None and not (isinstance(value, str) and _DATE_SHAPE.fullmatch(value)):
+        raise _invalid("应为日期，格式 YYYY-MM-DD。")
     return value
 
 
@@ -234,11 +245,13 @@ class CaseIn(Strict):
 
 
 class CaseListQuery(BaseModel):
-    status: Annotated[CaseStatus | None, _choice(CaseStatus, blank_is_none=True)] = Field(
-        None, title="状态"
+    # Literal[""]: a filter form sends its blank choice as "" (read as "any"); the validator
+    # turns it into None, and the schema says so.
+    status: Annotated[CaseStatus | Literal[""] | None, _choice(CaseStatus, blank_is_none=True)] = (
+        Field(None, title="状态", description="空值表示不限")
     )
-    channel: Annotated[Channel | None, _choice(Channel, blank_is_none=True)] = Field(
-        None, title="来源渠道"
+    channel: Annotated[Channel | Literal[""] | None, _choice(Channel, blank_is_none=True)] = Field(
+        None, title="来源渠道", description="空值表示不限"
     )
     region: Annotated[
         str, StringConstraints(strip_whitespace=True, max_length=12), AfterValidator(_digits)
@@ -246,8 +259,12 @@ class CaseListQuery(BaseModel):
     category: Annotated[
         str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_single_line)
     ] = Field("", title="内容分类代码（前缀匹配，含下级）")
-    received_from: dt.date | None = Field(None, title="收到日期自")
-    received_to: dt.date | None = Field(None, title="收到日期至")
+    received_from: Annotated[dt.date | None, BeforeValidator(_date_text)] = Field(
+        None, title="收到日期自", description="YYYY-MM-DD"
+    )
+    received_to: Annotated[dt.date | None, BeforeValidator(_date_text)] = Field(
+        None, title="收到日期至", description="YYYY-MM-DD"
+    )
     cursor: Annotated[str, StringConstraints(max_length=200), AfterValidator(_cursor)] = Field(
         "", title="分页游标", description="上一页返回的 next_cursor；缺省为第一页"
     )

@@ -21,6 +21,7 @@ from ninja import HeaderEx, NinjaAPI, P, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
+from pydantic import BaseModel
 
 from xinfang.accounts import rules
 from xinfang.accounts.models import Region, Unit, User
@@ -69,7 +70,11 @@ RESPONSE_TEXT = {
     404: "不存在，或不在您的查看范围内",
     413: "请求体过大",
     422: "数据校验未通过，errors 逐项说明",
+    503: "系统繁忙，请按 Retry-After 的秒数稍后再试",
 }
+#: Any operation may be turned away under overload (xinfang.core.overload).
+BUSY: dict[int, Any] = {503: ErrorOut}
+RETRY_AFTER = {"description": "建议等待的秒数", "required": True, "schema": {"type": "integer"}}
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -79,11 +84,16 @@ class ChineseJSONRenderer(JSONRenderer):
 def _documented(responses: dict[int, Any], texts: dict[int, str] | None = None) -> dict[str, Any]:
     """OpenAPI descriptions of each status in Chinese (ninja's defaults are English)."""
     texts = RESPONSE_TEXT | (texts or {})
-    return {"responses": {code: {"description": texts[code]} for code in responses}}
+    documented: dict[int, dict[str, Any]] = {
+        code: {"description": texts[code]} for code in responses
+    }
+    if 503 in documented:
+        documented[503]["headers"] = {"Retry-After": RETRY_AFTER}
+    return {"responses": documented}
 
 
-LIST_RESPONSES: dict[int, Any] = {200: CasePageOut, 401: ErrorOut, 422: ErrorOut}
-DETAIL_RESPONSES: dict[int, Any] = {200: CaseDetailOut, 401: ErrorOut, 404: ErrorOut}
+LIST_RESPONSES: dict[int, Any] = {200: CasePageOut, 401: ErrorOut, 422: ErrorOut} | BUSY
+DETAIL_RESPONSES: dict[int, Any] = {200: CaseDetailOut, 401: ErrorOut, 404: ErrorOut} | BUSY
 REGISTER_RESPONSES: dict[int, Any] = {
     200: RegistrationOut,
     201: RegistrationOut,
@@ -92,7 +102,7 @@ REGISTER_RESPONSES: dict[int, Any] = {
     403: ErrorOut,
     413: ErrorOut,
     422: ErrorOut,
-}
+} | BUSY
 
 api = NinjaAPI(
     title="信访事项办理系统 API",
@@ -124,7 +134,8 @@ def _caller(request: HttpRequest) -> User:
 )
 def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> CasePageOut:
     """本人可见范围内的信访事项，最新登记的在前。用 `next_cursor` 翻页（键集分页）。
-    列表不含任何个人信息。"""
+    列表不含任何个人信息。未列出的查询参数返回 422。"""
+    _refuse_unknown_parameters(request, CaseListQuery)
     page = case_page(
         _caller(request),
         CaseFilters(
@@ -141,6 +152,16 @@ def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> CasePageO
     return CasePageOut(
         items=[CaseListItem.of(case) for case in page.cases], next_cursor=page.next_cursor
     )
+
+
+def _refuse_unknown_parameters(request: HttpRequest, model: type[BaseModel]) -> None:
+    """ninja reads only the declared parameters; a misspelt filter (``stauts=closed``) must
+    not silently widen the list (SECURITY.md 20: unknown fields are rejected)."""
+    unknown = sorted(set(request.GET) - set(model.model_fields))
+    if unknown:
+        raise NinjaValidationError(
+            [{"type": "extra_forbidden", "loc": ("query", name), "msg": ""} for name in unknown]
+        )
 
 
 @api.get(
@@ -268,12 +289,14 @@ def _registration_inputs(
 
 STEP_RESPONSES: dict[int, Any] = {
     200: StepOut,
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    413: ErrorOut,
     422: ErrorOut,
-}
+} | BUSY
 
 
 @api.post(
