@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -214,11 +214,15 @@ def test_after_kill_9_mid_burst_every_acknowledged_case_is_whole_and_the_chain_v
         f"crash-{serial:03d}": body_for(serial, region, category)
         for serial in range(CLIENTS * PER_CLIENT)
     }
+    # Like every process of a real deployment, this one holds no database connection across
+    # the crash: it reopens after the restart and sees only what is on disk.
+    connections.close_all()
     servers.append(start_server(tmp_path, "before", token))
 
     outcomes = burst(servers[0], token, bodies)
 
     servers.append(start_server(tmp_path, "after", token))
+    connections.close_all()
     acknowledged = {
         key: answer["number"]
         for key, (status, answer) in outcomes.items()
