@@ -581,25 +581,39 @@ def _check_request_day(
         )
 
 
+def _request(
+    step: _Step,
+    *,
+    label: str,
+    requested_on: dt.date,
+    request_text: str,
+    served: dt.date | None,
+    until: dt.date | None,
+    changes: dict[str, object],
+    channel: str = "",
+) -> StepResult:
+    """A 复查 or 复核 request received on ``requested_on``, inside its window."""
+    request_text = _text(request_text, f"{label}请求")
+    _check_request_day(requested_on, step=step, served=served, until=until, label=label)
+    _move(step, **changes)
+    payload = {"requested_on": requested_on.isoformat(), "request": request_text}
+    kind = EventKind.REVIEW_REQUESTED if label == "复查" else EventKind.RECHECK_REQUESTED
+    return _finish(step, kind=kind, payload={**payload, "channel": channel} if channel else payload)
+
+
 @transaction.atomic
 def request_review(
     case: Case, *, actor: User, requested_on: dt.date, request_text: str
 ) -> StepResult:
     """复查申请 received within 30 days of service (第三十五条)."""
-    step = _begin(case, Action.REQUEST_REVIEW, actor)
-    request_text = _text(request_text, "复查请求")
-    _check_request_day(
-        requested_on,
-        step=step,
+    return _request(
+        _begin(case, Action.REQUEST_REVIEW, actor),
+        label="复查",
+        requested_on=requested_on,
+        request_text=request_text,
         served=case.served_on,
         until=case.review_window_until,
-        label="复查",
-    )
-    _move(step, review_requested_on=requested_on)
-    return _finish(
-        step,
-        kind=EventKind.REVIEW_REQUESTED,
-        payload={"requested_on": requested_on.isoformat(), "request": request_text},
+        changes={"review_requested_on": requested_on},
     )
 
 
@@ -608,23 +622,15 @@ def request_review_online(case: Case, *, portal_account: User, request_text: str
     """复查申请 made by the petitioner on the portal (第二十一条): received today, within the
     window, signed in the records by the portal's service account."""
     step = _begin(case, Action.REQUEST_REVIEW, portal_account, by_petitioner=True)
-    request_text = _text(request_text, "复查请求和理由")
-    _check_request_day(
-        step.today,
-        step=step,
+    return _request(
+        step,
+        label="复查",
+        requested_on=step.today,
+        request_text=request_text,
         served=case.served_on,
         until=case.review_window_until,
-        label="复查",
-    )
-    _move(step, review_requested_on=step.today)
-    return _finish(
-        step,
-        kind=EventKind.REVIEW_REQUESTED,
-        payload={
-            "requested_on": step.today.isoformat(),
-            "request": request_text,
-            "channel": "portal",
-        },
+        changes={"review_requested_on": step.today},
+        channel="portal",
     )
 
 
@@ -661,20 +667,14 @@ def request_recheck(
     case: Case, *, actor: User, requested_on: dt.date, request_text: str
 ) -> StepResult:
     """复核申请 within 30 days of receiving the 复查意见 (第三十六条); the 复核 organ takes over."""
-    step = _begin(case, Action.REQUEST_RECHECK, actor)
-    request_text = _text(request_text, "复核请求")
-    _check_request_day(
-        requested_on,
-        step=step,
+    return _request(
+        _begin(case, Action.REQUEST_RECHECK, actor),
+        label="复核",
+        requested_on=requested_on,
+        request_text=request_text,
         served=case.review_served_on,
         until=case.recheck_window_until,
-        label="复核",
-    )
-    _move(step, recheck_requested_on=requested_on, review_unit=case.recheck_unit)
-    return _finish(
-        step,
-        kind=EventKind.RECHECK_REQUESTED,
-        payload={"requested_on": requested_on.isoformat(), "request": request_text},
+        changes={"recheck_requested_on": requested_on, "review_unit": case.recheck_unit},
     )
 
 
