@@ -42,8 +42,10 @@ INSTALLED_APPS = [
     "xinfang.cases",
     "xinfang.documents",
     "xinfang.portal",
-    "xinfang.ops",
     "xinfang.api",
+    "xinfang.ops",
+    "xinfang.search",
+    "xinfang.ledger",
 ]
 
 MIDDLEWARE = [
@@ -184,11 +186,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ATTACHMENT_DIR = Path(env_str("XF_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("XF_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 ATTACHMENTS_PER_CASE = env_int("XF_ATTACHMENTS_PER_CASE", 50, minimum=1)
+# Ledger import (台账导入): the largest file and the most data rows one import takes.
+XF_LEDGER_MAX_BYTES = env_int("XF_LEDGER_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+XF_LEDGER_MAX_ROWS = env_int("XF_LEDGER_MAX_ROWS", 200_000, minimum=10)
+# Days a sealed upload is kept for the rejected-rows download (and an abandoned upload at all).
+XF_LEDGER_KEEP_DAYS = env_int("XF_LEDGER_KEEP_DAYS", 7, minimum=1, maximum=90)
+
 # --- Overload (SECURITY.md 29): requests one process works on at once, and how long one may
 # wait for a slot before it is answered 503 "系统繁忙" (gunicorn.conf.py sizes the processes).
 XF_MAX_CONCURRENT_REQUESTS = env_int("XF_MAX_CONCURRENT_REQUESTS", 4, minimum=1)
 XF_OVERLOAD_WAIT_MS = env_int("XF_OVERLOAD_WAIT_MS", 2000, minimum=0)
-
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -213,7 +220,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-
 # --- Product configuration ------------------------------------------------------------------
 XF_PI_KEYS = env_str("XF_PI_KEYS")
 XF_BLIND_INDEX_KEY = env_str("XF_BLIND_INDEX_KEY")
@@ -238,7 +244,6 @@ XF_TERMINATION_REASONS = env_list(
     ],
 )
 XF_RULE_JURISDICTION = env_str("XF_RULE_JURISDICTION", "national")
-
 # Portal (网上信访, issue 5): where online petitions land, the evaluation scale and window,
 # and the lock-out against guessing 查询码.
 XF_PORTAL_OFFICE = env_str("XF_PORTAL_OFFICE", "")  # unit code; empty: the root petition office
@@ -248,6 +253,7 @@ XF_EVALUATION_CHANGE = env_bool("XF_EVALUATION_CHANGE", default=True)
 XF_PORTAL_MAX_FAILURES_PER_CASE = env_int("XF_PORTAL_MAX_FAILURES_PER_CASE", 5, minimum=3)
 XF_PORTAL_MAX_FAILURES_PER_ADDRESS = env_int("XF_PORTAL_MAX_FAILURES_PER_ADDRESS", 20, minimum=5)
 XF_PORTAL_LOCK_MINUTES = env_int("XF_PORTAL_LOCK_MINUTES", 30, minimum=5)
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,6 +9,8 @@ urlpatterns = [
     path("cases/", include("xinfang.cases.urls")),
     path("documents/", include("xinfang.documents.urls")),
     path("portal/", include("xinfang.portal.urls")),
+    path("search/", include("xinfang.search.urls")),
+    path("ledger/", include("xinfang.ledger.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
 

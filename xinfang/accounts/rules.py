@@ -32,6 +32,11 @@ def can_register_cases(user: AnyUser) -> bool:
     return Role.CLERK in _roles(user)
 
 
+def can_import_ledgers(user: AnyUser) -> bool:
+    """台账导入: cases are registered in the importer's name, so only a clerk may."""
+    return Role.CLERK in _roles(user)
+
+
 def can_reveal_personal_data(user: AnyUser) -> bool:
     """Full ID number, phone and address: only the people who must contact the petitioner."""
     return bool(_roles(user) & {Role.CLERK, Role.HANDLER, Role.REVIEWER})

@@ -1,0 +1,205 @@
+"""Reading a ledger file (.xlsx or .csv) safely: what is refused before anything is read, and
+a streaming reader of the first sheet with limits on rows, columns and cell sizes.
+
+Refused with a Chinese message, changing nothing: a file over the size limit, an old .xls, an
+encrypted (password-protected) workbook, a zip bomb or corrupt container (``sniff_upload``), a
+workbook openpyxl cannot read, a sheet with formulas (values computed by a formula are not what
+the office typed, and a formula is where spreadsheet attacks live), more rows or columns than
+the limits, a CSV that is not text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from xinfang.core.uploads import safe_display_name, sniff_upload
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: old .xls, or an encrypted .xlsx
+HEADER_SEARCH_ROWS = 10
+MAX_COLUMNS = 60
+MAX_CELL_CHARS = 60_000
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+Value = str | int | float | Any  # what a cell holds: text, a number, a date or time
+
+
+class LedgerFileError(ValidationError):
+    """The whole file is refused; the message says why and what to do, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # as the office sees it in Excel: 1-based, header included
+    values: list[Value]
+
+    def get(self, index: int | None) -> Value:
+        if index is None or index >= len(self.values):
+            return None
+        return self.values[index]
+
+
+def check_upload(name: str, stream: IO[bytes], size: int) -> str:
+    """The kind of an acceptable ledger upload ("xlsx" or "csv"), or LedgerFileError."""
+    limit: int = settings.XF_LEDGER_MAX_BYTES
+    if size <= 0:
+        raise LedgerFileError("文件为空。")
+    if size > limit:
+        raise LedgerFileError(f"文件过大：台账文件上限为 {limit // (1024 * 1024)} MB。")
+    lowered = safe_display_name(name).lower()
+    stream.seek(0)
+    head = stream.read(8)
+    stream.seek(0)
+    if lowered.endswith(".xls") or (lowered.endswith(".xlsx") and head == CFB_MAGIC):
+        if lowered.endswith(".xlsx"):
+            raise LedgerFileError(
+                "文件设置了打开密码（已加密），无法读取。请在 Excel 中取消密码后另存，再上传。"
+            )
+        raise LedgerFileError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传。")
+    if lowered.endswith(".xlsx"):
+        try:
+            sniff_upload(name, stream, size, max_bytes=limit)
+        except ValidationError as error:
+            raise LedgerFileError(error.messages[0]) from None
+        return "xlsx"
+    if lowered.endswith(".csv"):
+        if b"\x00" in stream.read(64 * 1024):
+            stream.seek(0)
+            raise LedgerFileError(
+                "文件不是文本格式的 CSV（含有二进制内容），请另存为 CSV 或 .xlsx。"
+            )
+        stream.seek(0)
+        return "csv"
+    raise LedgerFileError("只能导入 .xlsx 或 .csv 格式的台账文件。")
+
+
+# --- sheets ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    header_row: int
+    rows: Iterator[Row]  # data rows after the header, empty rows skipped
+
+
+def _clean(value: Value) -> Value:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _cell_problem(row_number: int, column: int, value: Value) -> str | None:
+    if isinstance(value, str):
+        if value.startswith("="):
+            where = f"第{row_number}行{get_column_letter(column + 1)}列"
+            return (
+                f"文件含有公式（{where}：{value[:30]}），为安全起见不予导入。请在 Excel 中复制"
+                "整张表，选择性粘贴为“数值”，另存后重新上传。"
+            )
+        if len(value) > MAX_CELL_CHARS:
+            where = f"第{row_number}行{get_column_letter(column + 1)}列"
+            return f"{where}内容超过 {MAX_CELL_CHARS} 字，文件不予导入。"
+    return None
+
+
+def _rows(raw: Iterator[tuple[Value, ...]]) -> Iterator[tuple[int, list[Value]]]:
+    """Numbered rows, checked cell by cell, within the row and column limits."""
+    max_rows: int = settings.XF_LEDGER_MAX_ROWS
+    for number, values in enumerate(raw, start=1):
+        if number > max_rows + HEADER_SEARCH_ROWS:
+            raise LedgerFileError(f"文件行数超过上限（{max_rows} 行），请拆分后分批导入。")
+        cells = [_clean(value) for value in values]
+        while cells and cells[-1] is None:
+            cells.pop()
+        if len(cells) > MAX_COLUMNS:
+            raise LedgerFileError(f"文件列数超过上限（{MAX_COLUMNS} 列），请删除多余的列后上传。")
+        for column, value in enumerate(cells):
+            problem = _cell_problem(number, column, value)
+            if problem:
+                raise LedgerFileError(problem)
+        yield number, cells
+
+
+def _sheet(numbered: Iterator[tuple[int, list[Value]]]) -> Sheet:
+    """The first row with two or more filled cells (within the first rows) is the header."""
+    for number, cells in numbered:
+        if number > HEADER_SEARCH_ROWS:
+            break
+        if sum(1 for cell in cells if cell is not None) >= 2:
+            headers = [
+                str(cell) if cell is not None else f"第{index + 1}列"
+                for index, cell in enumerate(cells)
+            ]
+            data = (Row(n, values) for n, values in numbered if any(v is not None for v in values))
+            return Sheet(headers=headers, header_row=number, rows=data)
+    raise LedgerFileError("没有找到表头：前 10 行中应有一行列名（如“标题”“收到日期”）。")
+
+
+@contextmanager
+def open_sheet(kind: str, data: bytes) -> Iterator[Sheet]:
+    """The first worksheet (or the CSV) as a header and a stream of rows. Errors while
+    reading surface as LedgerFileError whenever they happen, also mid-way."""
+    if kind == "csv":
+        yield _sheet(_rows(_csv_rows(data)))
+        return
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        raise LedgerFileError("文件已损坏或不是有效的 .xlsx 文件，无法读取。") from error
+    try:
+        sheets = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"]
+        if not sheets:
+            raise LedgerFileError("文件中没有可见的工作表。")
+        sheet = sheets[0]
+        # The <dimension> a file declares is not trusted: a hostile "A1:XFD1048576" would
+        # make openpyxl pad every row to 16384 cells.
+        sheet.reset_dimensions()
+        yield _sheet(_rows(_guarded(sheet.iter_rows(values_only=True))))
+    finally:
+        book.close()
+
+
+def _guarded(rows: Iterator[tuple[Value, ...]]) -> Iterator[tuple[Value, ...]]:
+    """openpyxl parses lazily: a truncated or malformed sheet fails during iteration."""
+    try:
+        yield from rows
+    except LedgerFileError:
+        raise
+    except Exception as error:  # any parser failure means a damaged file
+        raise LedgerFileError("文件内容已损坏（读取到中途出错），无法导入。") from error
+
+
+def _decode(data: bytes) -> str:
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LedgerFileError("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”后上传。")
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[Value, ...]]:
+    text = _decode(data)
+    sample = text[: 64 * 1024]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    csv.field_size_limit(MAX_CELL_CHARS + 1)
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), dialect):
+            yield tuple(record)
+    except csv.Error as error:
+        raise LedgerFileError(f"CSV 文件格式有误：{error}") from error

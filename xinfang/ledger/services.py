@@ -1,0 +1,424 @@
+"""Writes of the ledger import: upload, mapping, start, the import itself, discard. Audited.
+
+Every case is created by ``register_case`` with the importing clerk as actor, so numbering,
+deadlines, the audit trail and the search index are exactly those of a case registered at the
+desk. The stable key of each row (its ledger number, or a digest of its content) is recorded
+in ``ImportedRow``: importing the same rows again creates nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.accounts import rules
+from xinfang.accounts.models import Region, Unit, User
+from xinfang.audit.services import record
+from xinfang.cases.enums import Channel, HandlingCategory
+from xinfang.cases.models import ContentCategory
+from xinfang.cases.services import register_case
+from xinfang.ledger import storage
+from xinfang.ledger.enums import REQUIRED_FIELDS, ImportStatus, LedgerField
+from xinfang.ledger.mapping import columns_from_preset, headers_of, suggest_columns
+from xinfang.ledger.models import ImportedRow, LedgerImport, MappingPreset, RejectedRow
+from xinfang.ledger.parsing import (
+    Defaults,
+    ParsedRow,
+    RowParser,
+    RowProblem,
+    category_table,
+    region_table,
+)
+from xinfang.ledger.reading import LedgerFileError, Row, check_upload, open_sheet
+from xinfang.search.index import index_cases
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # rows per transaction: progress is saved, and other writers wait at most one batch
+CHECKED_AT_UPLOAD = 200  # rows read at upload to refuse a damaged file early
+
+
+def _check_clerk(actor: User) -> Unit:
+    if not rules.can_import_ledgers(actor) or actor.unit is None:
+        raise PermissionDenied("只有登记员可以导入台账。")
+    return actor.unit
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _keep_until() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.XF_LEDGER_KEEP_DAYS)
+
+
+def _remove_file(ledger: LedgerImport) -> None:
+    storage.remove(str(ledger.uid))
+    LedgerImport.objects.filter(pk=ledger.pk).update(file_kept_until=None)
+
+
+# --- upload and mapping -------------------------------------------------------------------------
+
+
+def upload_ledger(
+    *, actor: User, upload: UploadedFile[bytes], source: str, preset: MappingPreset | None = None
+) -> LedgerImport:
+    """Keep an uploaded ledger for mapping: refuse a file that is not a readable, harmless
+    .xlsx/.csv (LedgerFileError, nothing kept), read its header, suggest the columns (from
+    ``preset`` when given). Audited ``ledger.upload``."""
+    unit = _check_clerk(actor)
+    name = upload.name or "台账"
+    kind = check_upload(name, upload, upload.size or 0)
+    upload.seek(0)
+    data = upload.read()
+    with open_sheet(kind, data) as sheet:
+        for _, _row in zip(range(CHECKED_AT_UPLOAD), sheet.rows, strict=False):
+            pass  # reading is the check: formulas, limits, damage
+        headers, header_row = sheet.headers, sheet.header_row
+    columns = columns_from_preset(headers, preset.columns) if preset else suggest_columns(headers)
+    with transaction.atomic():
+        ledger = LedgerImport.objects.create(
+            created_by=actor,
+            unit=unit,
+            source=source.strip()[:100] or "台账导入",
+            file_name=name[-200:],
+            file_kind=kind,
+            file_size=len(data),
+            file_sha256=_digest(data),
+            headers=headers,
+            header_row=header_row,
+            columns=columns,
+            defaults=dict(preset.defaults) if preset else {},
+            file_kept_until=_keep_until(),
+        )
+        storage.store(str(ledger.uid), data)
+        record(
+            "ledger.upload",
+            actor=actor,
+            target=ledger,
+            object_id=str(ledger.uid),
+            detail={"file": ledger.file_name, "kind": kind, "bytes": len(data)},
+        )
+    return ledger
+
+
+@dataclass(frozen=True)
+class MappingInput:
+    columns: Mapping[str, int]  # field → column index
+    channel: str = Channel.ONLINE
+    handling_category: str = HandlingCategory.CLAIM
+    content_category: ContentCategory | None = None
+    region: Region | None = None
+    preset_name: str = ""
+    share_preset: bool = False  # with the unit's clerks, not only the person
+
+
+def _check_mapping(ledger: LedgerImport, data: MappingInput) -> dict[str, int]:
+    columns = {
+        name: index
+        for name, index in data.columns.items()
+        if name in LedgerField.values and 0 <= index < len(ledger.headers)
+    }
+    missing = [field.label for field in REQUIRED_FIELDS if field.value not in columns]
+    if missing:
+        raise ValidationError("请为以下字段选择对应的列：" + "、".join(str(m) for m in missing))
+    return columns
+
+
+@transaction.atomic
+def save_mapping(ledger: LedgerImport, *, actor: User, data: MappingInput) -> LedgerImport:
+    """Which column fills which field, and the defaults; optionally saved as a preset.
+    Audited ``ledger.map``."""
+    _check_clerk(actor)
+    if ledger.status not in (ImportStatus.UPLOADED, ImportStatus.MAPPED):
+        raise ValidationError("该台账已开始导入，不能再修改列对应。")
+    ledger.columns = _check_mapping(ledger, data)
+    ledger.defaults = {
+        "channel": str(Channel(data.channel)),
+        "handling_category": str(HandlingCategory(data.handling_category)),
+        "content_category": data.content_category.code if data.content_category else "",
+        "region": data.region.code if data.region else "",
+    }
+    ledger.status = ImportStatus.MAPPED
+    ledger.save(update_fields=["columns", "defaults", "status"])
+    if data.preset_name.strip():
+        MappingPreset.objects.update_or_create(
+            unit=ledger.unit,
+            owner=None if data.share_preset else actor,
+            name=data.preset_name.strip()[:50],
+            defaults={
+                "columns": headers_of(ledger.headers, ledger.columns),
+                "defaults": ledger.defaults,
+            },
+        )
+    record(
+        "ledger.map",
+        actor=actor,
+        target=ledger,
+        object_id=str(ledger.uid),
+        detail={"columns": ledger.columns, "preset": data.preset_name.strip()[:50]},
+    )
+    return ledger
+
+
+def defaults_of(ledger: LedgerImport, actor: User) -> Defaults:
+    """The stored defaults as objects; the reception unit is the importing clerk's unit."""
+    saved = ledger.defaults
+    category = ContentCategory.objects.filter(code=saved.get("content_category") or None).first()
+    region = Region.objects.filter(code=saved.get("region") or None).first()
+    unit = actor.unit
+    if unit is None:
+        raise PermissionDenied("只有登记员可以导入台账。")
+    return Defaults(
+        channel=saved.get("channel") or Channel.ONLINE,
+        handling_category=saved.get("handling_category") or HandlingCategory.CLAIM,
+        content_category_id=category.pk if category else None,
+        region_id=region.pk if region else (unit.region_id if unit.region_id else None),
+        reception_unit=unit,
+    )
+
+
+def row_parser(ledger: LedgerImport, actor: User) -> RowParser:
+    return RowParser(
+        ledger.columns,
+        defaults_of(ledger, actor),
+        categories=category_table(),
+        regions=region_table(),
+    )
+
+
+# --- starting, discarding -----------------------------------------------------------------------
+
+
+def start_import(ledger: LedgerImport, *, actor: User) -> LedgerImport:
+    """Queue the import (once: a second click finds it queued and changes nothing).
+    Audited ``ledger.start``."""
+    _check_clerk(actor)
+    with transaction.atomic():
+        moved = LedgerImport.objects.filter(pk=ledger.pk, status=ImportStatus.MAPPED).update(
+            status=ImportStatus.QUEUED
+        )
+        if moved != 1:
+            raise ValidationError("该台账已开始导入或尚未完成列对应。")
+        record("ledger.start", actor=actor, target=ledger, object_id=str(ledger.uid))
+        from xinfang.ledger.tasks import import_ledger
+
+        transaction.on_commit(lambda: import_ledger(ledger.pk))
+    ledger.refresh_from_db()
+    return ledger
+
+
+@transaction.atomic
+def discard_import(ledger: LedgerImport, *, actor: User) -> None:
+    """放弃: the file is deleted before anything was imported. Audited ``ledger.discard``."""
+    _check_clerk(actor)
+    moved = LedgerImport.objects.filter(
+        pk=ledger.pk, status__in=[ImportStatus.UPLOADED, ImportStatus.MAPPED]
+    ).update(status=ImportStatus.CANCELLED, finished_at=timezone.now())
+    if moved != 1:
+        raise ValidationError("该台账已开始导入，不能放弃。")
+    _remove_file(ledger)
+    record("ledger.discard", actor=actor, target=ledger, object_id=str(ledger.uid))
+
+
+# --- the import itself (on the task queue) ------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    done: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    seen: set[str] = field(default_factory=set)
+
+
+def _fail(ledger: LedgerImport, message: str) -> None:
+    LedgerImport.objects.filter(pk=ledger.pk).update(
+        status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now()
+    )
+    _remove_file(ledger)
+    with transaction.atomic():
+        record(
+            "ledger.finish",
+            actor=ledger.created_by,
+            target=ledger,
+            object_id=str(ledger.uid),
+            detail={"status": "failed", "message": message[:200]},
+        )
+
+
+def run_import(ledger_id: int) -> LedgerImport:
+    """The queued import: first read the whole file (a damaged or hostile file fails here and
+    nothing is written), then register each valid row, BATCH rows per transaction, recording
+    progress, duplicates and every rejected row with its reasons."""
+    ledger = LedgerImport.objects.select_related("created_by", "unit").get(pk=ledger_id)
+    moved = LedgerImport.objects.filter(pk=ledger.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now(), message="正在检查文件……"
+    )
+    if moved != 1:
+        return ledger  # already run, or discarded meanwhile
+    data = storage.load(str(ledger.uid))
+    if data is None:
+        _fail(ledger, "上传的文件已不存在，请重新上传。")
+        return _fresh(ledger)
+    actor = ledger.created_by
+    try:
+        _check_clerk(actor)
+        with open_sheet(ledger.file_kind, data) as sheet:
+            total = sum(1 for _ in sheet.rows)
+        LedgerImport.objects.filter(pk=ledger.pk).update(rows_total=total, message="正在导入……")
+        tally = _import_rows(ledger, actor, data)
+    except (LedgerFileError, PermissionDenied) as error:
+        _fail(ledger, _message(error))
+        return _fresh(ledger)
+    except Exception:
+        log.exception("ledger import %s failed", ledger.uid)
+        _fail(
+            ledger, "导入时发生系统错误，已导入的行保留；可再次上传同一文件继续导入（不会重复）。"
+        )
+        raise
+    LedgerImport.objects.filter(pk=ledger.pk).update(
+        status=ImportStatus.DONE, message="", finished_at=timezone.now()
+    )
+    if tally.rejected:
+        # Kept (sealed) for the rejected-rows download, then purged by the daily task.
+        LedgerImport.objects.filter(pk=ledger.pk).update(file_kept_until=_keep_until())
+    else:
+        _remove_file(ledger)
+    with transaction.atomic():
+        record(
+            "ledger.finish",
+            actor=actor,
+            target=ledger,
+            object_id=str(ledger.uid),
+            detail={
+                "status": "done",
+                "rows": tally.done,
+                "imported": tally.imported,
+                "duplicates": tally.duplicates,
+                "rejected": tally.rejected,
+            },
+        )
+    return _fresh(ledger)
+
+
+def _fresh(ledger: LedgerImport) -> LedgerImport:
+    ledger.refresh_from_db()
+    return ledger
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return error.messages[0]
+    return str(error) or "导入失败。"
+
+
+def _import_rows(ledger: LedgerImport, actor: User, data: bytes) -> _Tally:
+    parser = row_parser(ledger, actor)
+    tally = _Tally()
+    batch: list[Row] = []
+    with open_sheet(ledger.file_kind, data) as sheet:
+        for row in sheet.rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                _import_batch(ledger, actor, parser, batch, tally)
+                batch = []
+        if batch:
+            _import_batch(ledger, actor, parser, batch, tally)
+    return tally
+
+
+@transaction.atomic
+def _import_batch(
+    ledger: LedgerImport, actor: User, parser: RowParser, rows: list[Row], tally: _Tally
+) -> None:
+    parsed = [(row, parser.parse(row)) for row in rows]
+    keys = [result.key for _, result in parsed if isinstance(result, ParsedRow)]
+    existing = set(
+        ImportedRow.objects.filter(
+            unit=ledger.unit, source=ledger.source, row_key__in=keys
+        ).values_list("row_key", flat=True)
+    )
+    for row, result in parsed:
+        tally.done += 1
+        if isinstance(result, RowProblem):
+            _reject(ledger, row, result.reasons, tally)
+        elif result.key in existing or result.key in tally.seen:
+            tally.duplicates += 1
+        else:
+            tally.seen.add(result.key)
+            _import_row(ledger, actor, row, result, tally)
+    LedgerImport.objects.filter(pk=ledger.pk).update(
+        rows_done=tally.done,
+        imported=tally.imported,
+        duplicates=tally.duplicates,
+        rejected=tally.rejected,
+    )
+
+
+def _import_row(
+    ledger: LedgerImport, actor: User, row: Row, parsed: ParsedRow, tally: _Tally
+) -> None:
+    marker = f"ledger|{ledger.unit_id}|{ledger.source}|{parsed.key}"
+    try:
+        with transaction.atomic():
+            registration = register_case(
+                actor=actor,
+                contact=parsed.contact,
+                case=parsed.case,
+                petitioners=[parsed.petitioner],
+                idempotency_key=_digest(marker.encode()),
+            )
+            if not registration.created:
+                tally.duplicates += 1
+                return
+            ImportedRow.objects.create(
+                unit=ledger.unit,
+                source=ledger.source,
+                row_key=parsed.key,
+                case=registration.case,
+                ledger_import=ledger,
+                row_number=parsed.number,
+                reply=parsed.reply,
+                replied_on=parsed.replied_on,
+            )
+            if parsed.reply:
+                index_cases([registration.case.pk])  # the reply is searchable text too
+    except ValidationError as error:
+        _reject(ledger, row, error.messages, tally)
+        return
+    tally.imported += 1
+
+
+def _reject(ledger: LedgerImport, row: Row, reasons: list[str], tally: _Tally) -> None:
+    tally.rejected += 1
+    RejectedRow.objects.create(
+        ledger_import=ledger, row_number=row.number, reasons="；".join(reasons)[:2000]
+    )
+
+
+def purge_expired_files(now: dt.datetime | None = None) -> int:
+    """Delete the sealed uploads past their keeping date (abandoned uploads, the originals
+    of rejected rows); an abandoned upload is marked 已取消. Returns how many went."""
+    now = now or timezone.now()
+    expired = LedgerImport.objects.filter(file_kept_until__lt=now).exclude(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    )
+    count = 0
+    for ledger in expired.iterator():
+        _remove_file(ledger)
+        LedgerImport.objects.filter(
+            pk=ledger.pk, status__in=[ImportStatus.UPLOADED, ImportStatus.MAPPED]
+        ).update(status=ImportStatus.CANCELLED, message="超过保留期限未导入，上传的文件已删除。")
+        count += 1
+    return count

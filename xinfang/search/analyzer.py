@@ -1,0 +1,163 @@
+"""The CJK analyzer: the one definition of what a searchable text and a search term are.
+
+Normalisation works character by character — NFKC (full-width ＡＢＣ１２３ → ABC123, the
+ideographic space → a space, ① → 1), then lower case; format characters (zero-width space,
+soft hyphen, BOM) disappear and other control characters become spaces. Because it is per
+character, every position in the normalised text maps back to one position in the original,
+which is what highlighting needs.
+
+Tokens: the normalised text splits into *runs* of word characters (letters of any script,
+digits); everything else (spaces, punctuation) separates runs. A run of one
+character is one token; a longer run gives its overlapping bigrams and then its last character
+alone (物业管理 → 物业 业管 管理 理). ASCII letters and digits are characters of the run like any
+other (a3区 → a3 3区 区), so an infix such as 3区 or 019 is found as a substring would be.
+
+Why this gives substring semantics: a query run of two or more characters occurs in a text
+exactly when its bigrams occur at consecutive positions (a phrase); a single character occurs
+exactly when some token starts with it (a prefix query), because it either starts a bigram or
+ends its run. The trailing single character also separates runs, so a bigram phrase never
+spans two runs. A query term with punctuation inside matches each of its runs through the index
+and is then checked against the stored normalised text (:attr:`QueryTerm.needs_check`).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Bump when normalisation or tokens change: stored documents of an older version are
+# re-indexed by ``rebuild_search_index`` (the SQLite index deletes by re-tokenising).
+ANALYZER_VERSION = 1
+
+MAX_TERMS = 8
+MAX_TERM_CHARS = 50
+
+
+def normalize_char(ch: str) -> str:
+    """One character's normalised form: "" (dropped), " " (a separator) or 1+ characters."""
+    return _TABLE[ord(ch)]
+
+
+def _normalized(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ""
+    if category[0] in "CZ":
+        return ch if ch in "\n\t" else " "
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+class _Table(dict[int, str]):
+    """Code point → normalised form, for ``str.translate``; filled on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = _normalized(chr(code))
+        return value
+
+
+_TABLE = _Table()
+
+
+def normalize(text: str) -> str:
+    return text.translate(_TABLE)
+
+
+def normalize_with_origin(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, the index it came from."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        piece = normalize_char(ch)
+        parts.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(parts), origin
+
+
+# A run: letters of any script and digits (Unicode categories L and N); "_" and everything else,
+# combining marks included, separate runs.
+_RUN = re.compile(r"[^\W_]+")
+
+
+def runs(normalized: str) -> list[str]:
+    """The maximal runs of word characters of an already normalised text."""
+    return _RUN.findall(normalized)
+
+
+def run_tokens(run: str) -> list[str]:
+    """A run's bigrams, then its last character alone (a run of one: just itself)."""
+    bigrams = list(map(operator.add, run, run[1:]))
+    bigrams.append(run[-1])
+    return bigrams
+
+
+def tokens(normalized: str) -> list[str]:
+    """The token stream of an already normalised text, in order."""
+    stream: list[str] = []
+    for run in runs(normalized):
+        stream.extend(run_tokens(run))
+    return stream
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One whitespace-separated term of a query, normalised. Every term must occur (AND)."""
+
+    text: str
+    runs: tuple[str, ...]
+
+    @property
+    def needs_check(self) -> bool:
+        """The index finds each run; only a term with separators between or around its runs
+        needs the stored text to confirm the whole term (an index phrase is exact)."""
+        return len(self.runs) != 1 or self.runs[0] != self.text
+
+    @property
+    def bigrams_only(self) -> bool:
+        """Matched exactly by tokens without positions: one run of one or two characters."""
+        return not self.needs_check and len(self.text) <= 2
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    terms: tuple[QueryTerm, ...]
+    ignored: tuple[str, ...] = ()  # terms of punctuation only: no index can find them
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def text(self) -> str:
+        return " ".join(term.text for term in self.terms)
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """Split on whitespace, normalise, drop repeats; at most ``MAX_TERMS`` terms of at most
+    ``MAX_TERM_CHARS`` characters (longer input is cut, never an error)."""
+    terms: list[QueryTerm] = []
+    ignored: list[str] = []
+    seen: set[str] = set()
+    for word in normalize(raw[: MAX_TERMS * (MAX_TERM_CHARS + 1) * 2]).split():
+        word = word[:MAX_TERM_CHARS]
+        if word in seen:
+            continue
+        seen.add(word)
+        word_runs = tuple(runs(word))
+        if not word_runs:
+            ignored.append(word)
+            continue
+        terms.append(QueryTerm(text=word, runs=word_runs))
+        if len(terms) == MAX_TERMS:
+            break
+    return ParsedQuery(terms=tuple(terms), ignored=tuple(ignored))
+
+
+def substring_match(query: ParsedQuery, fields: list[str]) -> bool:
+    """The reference semantics, in plain Python: every term occurs in some field, after
+    normalisation. The index must find exactly the documents this accepts."""
+    normalized = [normalize(field) for field in fields]
+    return all(any(term.text in field for field in normalized) for term in query.terms)
