@@ -6,19 +6,28 @@ MANAGE := $(BIN)/python manage.py
 SCALE ?= 2000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint typecheck pytest loadtest serve seed lock clean
+.PHONY: demo test lint typecheck pytest loadtest serve seed lock clean vendor
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
+## make vendor: the front-end libraries (Chart.js) from the npm registry into node_modules/
+## (not committed), exactly as package-lock.json pins and hashes them; served as static files
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "需要 Node.js 和 npm（安装图表库）：apt-get install nodejs npm"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+vendor: node_modules/.installed
+
 # Local secrets (Django secret, SM4 and HMAC keys) live outside git; generated once per checkout.
 .env:
 	$(PYTHON) -m xinfang.core.keygen > .env.tmp && mv .env.tmp .env
 
 ## make demo: install, migrate SQLite, load demo data, print the demo logins, serve on $(HOST)
-demo: $(BIN)/.installed .env
+demo: $(BIN)/.installed .env node_modules/.installed
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) seed_demo --cases $(SCALE) --if-empty
@@ -37,7 +46,7 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed .env
 	$(BIN)/mypy xinfang tests
 
-pytest: $(BIN)/.installed .env
+pytest: $(BIN)/.installed .env node_modules/.installed
 	$(BIN)/pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
 
 ## make loadtest: gunicorn (2 workers, gunicorn.conf.py) on a free loopback port with a database
@@ -54,4 +63,4 @@ lock:
 	  --python-version 3.11 --universal --no-header -q -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var/static .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from xinfang.core.env import env_bool, env_int, env_list, env_str, load_env_file
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "xinfang.ops",
     "xinfang.search",
     "xinfang.ledger",
+    "xinfang.stats",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +86,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "xinfang.core.context_processors.navigation",
+                "xinfang.stats.context_processors.navigation",
             ],
         },
     },
@@ -220,6 +223,15 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Front-end libraries come from the npm registry at set-up (`make vendor`: `npm ci` against
+# package-lock.json's hashes) into node_modules/, which is not committed; served from here.
+NODE_MODULES = Path(env_str("XF_NODE_MODULES", str(BASE_DIR / "node_modules")))
+STATICFILES_DIRS = [
+    (f"vendor/{package}", NODE_MODULES / package / "dist")
+    for package in ("chart.js",)
+    if (NODE_MODULES / package / "dist").is_dir()
+]
+
 # --- Product configuration ------------------------------------------------------------------
 XF_PI_KEYS = env_str("XF_PI_KEYS")
 XF_BLIND_INDEX_KEY = env_str("XF_BLIND_INDEX_KEY")
@@ -253,6 +265,19 @@ XF_EVALUATION_CHANGE = env_bool("XF_EVALUATION_CHANGE", default=True)
 XF_PORTAL_MAX_FAILURES_PER_CASE = env_int("XF_PORTAL_MAX_FAILURES_PER_CASE", 5, minimum=3)
 XF_PORTAL_MAX_FAILURES_PER_ADDRESS = env_int("XF_PORTAL_MAX_FAILURES_PER_ADDRESS", 20, minimum=5)
 XF_PORTAL_LOCK_MINUTES = env_int("XF_PORTAL_LOCK_MINUTES", 30, minimum=5)
+# Statistics (issue 6): what the rates count; each formula is shown on the page (README).
+XF_STATS_SATISFIED_RATINGS = env_list("XF_STATS_SATISFIED_RATINGS", ["满意", "基本满意"])
+XF_STATS_EVALUATION_TARGET = env_str("XF_STATS_EVALUATION_TARGET", "organ")  # or office
+XF_STATS_HANDLING_DONE = env_str("XF_STATS_HANDLING_DONE", "served")  # or replied
+XF_STATS_RATES = env_list("XF_STATS_RATES", [])  # overrides: rate=numerator/denominator
+for _name, _value, _allowed in (
+    ("XF_STATS_EVALUATION_TARGET", XF_STATS_EVALUATION_TARGET, ("organ", "office")),
+    ("XF_STATS_HANDLING_DONE", XF_STATS_HANDLING_DONE, ("served", "replied")),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"{_name}={_value!r}: use one of {', '.join(_allowed)}")
+if not set(XF_STATS_SATISFIED_RATINGS) <= set(XF_EVALUATION_SCALE):
+    raise ImproperlyConfigured("XF_STATS_SATISFIED_RATINGS must be ratings of XF_EVALUATION_SCALE")
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("portal/", include("xinfang.portal.urls")),
     path("search/", include("xinfang.search.urls")),
     path("ledger/", include("xinfang.ledger.urls")),
+    path("stats/", include("xinfang.stats.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
 

@@ -46,6 +46,12 @@ def can_upload_attachments(user: AnyUser) -> bool:
     return bool(_roles(user) & {Role.CLERK, Role.HANDLER})
 
 
+def can_view_statistics(user: AnyUser) -> bool:
+    """统计分析: the dashboard, the tables behind it, their exports and the annual report —
+    for leaders and supervisors, each counting only the cases in their scope."""
+    return bool(_roles(user) & {Role.LEADER, Role.SUPERVISOR})
+
+
 def can_read_audit(user: AnyUser) -> bool:
     return Role.AUDIT_ADMIN in _roles(user)
 
