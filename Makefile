@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 SCALE ?= 2000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint typecheck pytest loadtest serve seed lock clean vendor
+.PHONY: demo test lint typecheck pytest bench loadtest serve seed lock clean vendor
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +44,16 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.installed .env
-	$(BIN)/mypy xinfang tests
+	$(BIN)/mypy xinfang tests bench
 
 pytest: $(BIN)/.installed .env node_modules/.installed
 	$(BIN)/pytest -n $(or $(JOBS),auto) $(PYTEST_ARGS)
+
+## make bench SCALE=10k|100k|1m DB=sqlite|postgres: build or reuse the benchmark database under
+## var/bench/, run the workloads with their baselines, print the table, write bench/results/*.json
+## (BENCH_ARGS="--quick" for fewer repetitions, "--rebuild" to build the data again)
+bench: $(BIN)/.installed .env
+	$(BIN)/python -m bench --scale $(SCALE) --db $(or $(DB),sqlite) $(BENCH_ARGS)
 
 ## make loadtest: gunicorn (2 workers, gunicorn.conf.py) on a free loopback port with a database
 ## of its own under /tmp (PostgreSQL `<name>_load` when DATABASE_URL is set), driven by
