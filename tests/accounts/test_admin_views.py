@@ -245,7 +245,7 @@ def test_renaming_a_unit_writes_one_audit_event_with_old_and_new(
 ) -> None:
     edit_page = admin_client.get("/accounts/units/A11/")
     response = admin_client.post(
-        "/accounts/units/A11/", {"name": "市住房和城乡建设委员会", "is_active": "on"}
+        "/accounts/units/A11/", {"version": 1, "name": "市住房和城乡建设委员会", "is_active": "on"}
     )
 
     units.unit_a.refresh_from_db()
@@ -266,7 +266,9 @@ def test_renaming_a_unit_writes_one_audit_event_with_old_and_new(
 def test_a_unit_with_active_users_cannot_be_deactivated(
     admin_client: Client, units: Units, handler: User
 ) -> None:
-    response = admin_client.post("/accounts/units/A11/", {"name": "市住房和城乡建设局"})
+    response = admin_client.post(
+        "/accounts/units/A11/", {"version": 1, "name": "市住房和城乡建设局"}
+    )
 
     units.unit_a.refresh_from_db()
     assert response.status_code == 422
@@ -280,7 +282,9 @@ def test_a_unit_with_active_users_cannot_be_deactivated(
 def test_a_unit_without_active_users_can_be_deactivated(admin_client: Client, units: Units) -> None:
     UserFactory(unit=units.unit_b, is_active=False)
 
-    response = admin_client.post("/accounts/units/A12/", {"name": "市人力资源和社会保障局"})
+    response = admin_client.post(
+        "/accounts/units/A12/", {"version": 1, "name": "市人力资源和社会保障局"}
+    )
 
     units.unit_b.refresh_from_db()
     assert response.status_code == 302
@@ -492,7 +496,9 @@ def test_an_unknown_username_answers_404(admin_client: Client) -> None:
 def test_changing_roles_writes_one_user_roles_event_with_old_and_new_roles(
     admin_client: Client, clerk: User
 ) -> None:
-    response = admin_client.post("/accounts/users/clerk/roles/", {"roles": ["reviewer", "clerk"]})
+    response = admin_client.post(
+        "/accounts/users/clerk/roles/", {"version": 1, "roles": ["reviewer", "clerk"]}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/users/clerk/"
@@ -506,7 +512,7 @@ def test_granting_an_admin_role_to_a_clerk_is_refused_and_changes_nothing(
     admin_client: Client, clerk: User
 ) -> None:
     response = admin_client.post(
-        "/accounts/users/clerk/roles/", {"roles": ["clerk", "system_admin"]}
+        "/accounts/users/clerk/roles/", {"version": 1, "roles": ["clerk", "system_admin"]}
     )
 
     assert response.status_code == 422
@@ -516,7 +522,7 @@ def test_granting_an_admin_role_to_a_clerk_is_refused_and_changes_nothing(
 
 
 def test_removing_every_role_is_refused(admin_client: Client, clerk: User) -> None:
-    response = admin_client.post("/accounts/users/clerk/roles/", {})
+    response = admin_client.post("/accounts/users/clerk/roles/", {"version": 1})
 
     assert response.status_code == 422
     assert response.context["roles_form"].errors == {"roles": ["请至少选择一个角色。"]}
@@ -526,7 +532,9 @@ def test_an_administrator_cannot_change_their_own_roles(
     admin_client: Client, sysadmin: User
 ) -> None:
     own_page = admin_client.get("/accounts/users/sysadmin/")
-    response = admin_client.post("/accounts/users/sysadmin/roles/", {"roles": ["audit_admin"]})
+    response = admin_client.post(
+        "/accounts/users/sysadmin/roles/", {"version": 1, "roles": ["audit_admin"]}
+    )
 
     assert own_page.context["is_self"] is True
     assert response.status_code == 422
@@ -541,7 +549,9 @@ def test_an_administrator_cannot_change_their_own_roles(
 def test_moving_a_user_to_another_unit_writes_one_event(
     admin_client: Client, clerk: User, units: Units
 ) -> None:
-    response = admin_client.post("/accounts/users/clerk/unit/", {"unit": units.unit_b.pk})
+    response = admin_client.post(
+        "/accounts/users/clerk/unit/", {"version": 1, "unit": units.unit_b.pk}
+    )
 
     clerk.refresh_from_db()
     assert response.status_code == 302
@@ -555,7 +565,7 @@ def test_deactivating_a_logged_in_user_ends_their_session(
     clerk_client = logged_in(clerk)
     assert clerk_client.get("/cases/").status_code == 200
 
-    response = admin_client.post("/accounts/users/clerk/active/", {"active": "0"})
+    response = admin_client.post("/accounts/users/clerk/active/", {"version": 1, "active": "0"})
 
     after = clerk_client.get("/cases/")
     clerk.refresh_from_db()
@@ -572,7 +582,7 @@ def test_deactivating_a_logged_in_user_ends_their_session(
 def test_reactivating_a_user_writes_one_activate_event(admin_client: Client, units: Units) -> None:
     former = UserFactory(username="former", unit=units.unit_a, is_active=False)
 
-    response = admin_client.post("/accounts/users/former/active/", {"active": "1"})
+    response = admin_client.post("/accounts/users/former/active/", {"version": 1, "active": "1"})
 
     former.refresh_from_db()
     assert response.status_code == 302
@@ -583,7 +593,7 @@ def test_reactivating_a_user_writes_one_activate_event(admin_client: Client, uni
 def test_an_administrator_cannot_deactivate_themselves(
     admin_client: Client, sysadmin: User
 ) -> None:
-    response = admin_client.post("/accounts/users/sysadmin/active/", {"active": "0"})
+    response = admin_client.post("/accounts/users/sysadmin/active/", {"version": 1, "active": "0"})
 
     sysadmin.refresh_from_db()
     assert response.status_code == 422

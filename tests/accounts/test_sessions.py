@@ -87,7 +87,7 @@ def test_logging_out_ends_every_session_of_the_account_and_old_cookies_fail(
 def test_a_deactivated_accounts_copied_cookie_no_longer_works(clerk: User, sysadmin: User) -> None:
     cookie = logged_in(clerk).cookies["sessionid"].value
 
-    logged_in(sysadmin).post("/accounts/users/clerk/active/", {"active": "0"})
+    logged_in(sysadmin).post("/accounts/users/clerk/active/", {"version": 1, "active": "0"})
 
     assert replay(cookie).get("/cases/")["Location"] == TO_LOGIN
     assert UserSession.objects.filter(user_id=clerk.pk).exists() is False
@@ -204,7 +204,7 @@ def test_the_production_profile_marks_the_cookies_secure() -> None:
 @pytest.mark.parametrize(
     ("path", "data"),
     [
-        ("/accounts/users/clerk/active/", {"active": "0"}),
+        ("/accounts/users/clerk/active/", {"version": 1, "active": "0"}),
         ("/accounts/logout/", {}),
         ("/accounts/password/", {"old_password": PASSWORD, "password1": "x", "password2": "x"}),
     ],

@@ -233,8 +233,20 @@ class UnitCreateForm(forms.Form):
         return str(self.cleaned_data["name"]).strip()
 
 
+class VersionField(forms.IntegerField):
+    """The record's version when the form was drawn (hidden): a stale save is refused."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("error_messages", {"required": _("页面已过期，请刷新后重试。")})
+        super().__init__(**kwargs)
+
+
 class UnitEditForm(forms.Form):
     name = forms.CharField(label=_("单位名称"), max_length=100)
+    version = VersionField()
     is_active = forms.BooleanField(label=_("启用"), required=False)
 
     def clean_name(self) -> str:
@@ -281,6 +293,10 @@ class UserRolesForm(forms.Form):
                 [box for box in boxes if box.data["value"] in ADMIN_ROLES],
             ),
         ]
+
+
+class UserRolesEditForm(UserRolesForm):
+    version = VersionField()
 
 
 class UserCreateForm(UserRolesForm):
@@ -360,6 +376,7 @@ class UserUnitForm(forms.Form):
     unit = UnitChoiceField(
         label=_("所属单位"), queryset=Unit.objects.none(), empty_label=_("请选择")
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -370,6 +387,7 @@ class UserActiveForm(forms.Form):
     active = forms.TypedChoiceField(
         choices=[("1", _("启用")), ("0", _("停用"))], coerce=lambda value: value == "1"
     )
+    version = VersionField()
 
 
 class PasswordResetForm(forms.Form):

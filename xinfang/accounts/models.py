@@ -47,6 +47,8 @@ class Unit(models.Model):
     # Materialised path "/1/7/12/": a unit's subtree is one indexed prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Bumped by every edit through the services: a stale form is refused (SECURITY.md 24).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["path"]
@@ -61,6 +63,8 @@ class User(AbstractUser):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="users")
     # Stamped by PasswordHistoryValidator.password_changed whenever a password is set.
     password_changed_at = models.DateTimeField(_("密码修改时间"), default=timezone.now)
+    # Bumped by every administrator's edit (unit, roles, enabled): a stale form is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("用户")

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from xinfang.accounts.enums import ADMIN_ROLES, RegionLevel, Role, UnitKind
@@ -77,14 +78,35 @@ def create_user(
     return user
 
 
+class StaleEditError(Exception):
+    """The record changed since the form was drawn (another administrator saved first):
+    nothing is written; the page shows what is stored now beside what was submitted."""
+
+    message = "已被他人修改：下面是当前保存的内容，请核对后再保存。"
+
+
+def _claim_version(instance: Unit | User, version: int | None) -> None:
+    """Move ``instance`` to its next version, only from ``version`` (None: no check, for
+    commands and loaders). Row-locks it until the transaction ends."""
+    rows = type(instance).objects.filter(pk=instance.pk)
+    if version is not None:
+        rows = rows.filter(version=version)
+    if not rows.update(version=F("version") + 1):
+        raise StaleEditError
+    instance.version = (version or instance.version) + 1
+
+
 @transaction.atomic
-def update_unit(unit: Unit, *, actor: User, name: str, is_active: bool) -> Unit:
+def update_unit(
+    unit: Unit, *, actor: User, name: str, is_active: bool, version: int | None = None
+) -> Unit:
     """Rename a unit or switch it on/off. A unit that still has active users stays active:
     their accounts must be moved or deactivated first. No change, no audit line."""
     old = {"name": unit.name, "is_active": unit.is_active}
     new = {"name": name, "is_active": is_active}
     if old == new:
         return unit
+    _claim_version(unit, version)
     if unit.is_active and not is_active and unit.users.filter(is_active=True).exists():
         raise ValidationError(
             "该单位还有启用的用户账号，请先将其调往其他单位或停用后再停用本单位。"
@@ -124,13 +146,14 @@ def _refuse_own_account(user: User, actor: User, message: str) -> None:
 
 
 @transaction.atomic
-def set_user_unit(user: User, *, actor: User, unit: Unit) -> User:
+def set_user_unit(user: User, *, actor: User, unit: Unit, version: int | None = None) -> User:
     """Move an account to another (active) unit; its case scope follows the unit."""
     if not unit.is_active:
         raise ValidationError("不能调入已停用的单位。")
     old = user.unit
     if old is not None and old.pk == unit.pk:
         return user
+    _claim_version(user, version)
     user.unit = unit
     user.save(update_fields=["unit"])
     record(
@@ -143,7 +166,9 @@ def set_user_unit(user: User, *, actor: User, unit: Unit) -> User:
 
 
 @transaction.atomic
-def set_user_roles(user: User, *, actor: User, roles: Iterable[Role]) -> User:
+def set_user_roles(
+    user: User, *, actor: User, roles: Iterable[Role], version: int | None = None
+) -> User:
     """Replace the account's roles (三员分立 checked). The audit line holds old and new lists."""
     _refuse_own_account(user, actor, "不能修改自己的角色，请由另一位系统管理员操作。")
     new = sorted(set(roles))
@@ -151,6 +176,7 @@ def set_user_roles(user: User, *, actor: User, roles: Iterable[Role]) -> User:
     old = sorted(Role(role) for role in user.role_grants.values_list("role", flat=True))
     if old == new:
         return user
+    _claim_version(user, version)
     user.role_grants.exclude(role__in=new).delete()
     UserRole.objects.bulk_create(
         [UserRole(user=user, role=role) for role in new if role not in old]
@@ -173,12 +199,13 @@ def end_sessions_of(user: User, *, keep: str | None = None) -> int:
 
 
 @transaction.atomic
-def set_user_active(user: User, *, actor: User, active: bool) -> User:
+def set_user_active(user: User, *, actor: User, active: bool, version: int | None = None) -> User:
     """Enable or disable an account. Disabling also ends all its sessions at once."""
     if not active:
         _refuse_own_account(user, actor, "不能停用自己的账号。")
     if user.is_active == active:
         return user
+    _claim_version(user, version)
     user.is_active = active
     user.save(update_fields=["is_active"])
     detail = {"sessions_ended": end_sessions_of(user)} if not active else {}

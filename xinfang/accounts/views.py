@@ -3,16 +3,17 @@ second factors). Each write is one audited service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from xinfang.accounts.forms import (
     UserActiveForm,
     UserCreateForm,
     UserFilterForm,
-    UserRolesForm,
+    UserRolesEditForm,
     UserUnitForm,
     tree_order,
     unit_depth,
@@ -83,18 +84,50 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 @allowed(rules.can_manage_accounts)
 def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.select_related("parent", "region"), code=code)
-    initial = {"name": unit.name, "is_active": unit.is_active}
+    initial = {"name": unit.name, "is_active": unit.is_active, "version": unit.version}
     form = UnitEditForm(request.POST or None, initial=initial)
+    stale: list[tuple[str, str, str]] = []
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             services.update_unit(unit, actor=signed_in_user(request), **form.cleaned_data)
+        except services.StaleEditError as error:
+            unit.refresh_from_db()
+            stale = _unit_differences(unit, form.cleaned_data)
+            form = _restamped(UnitEditForm, request.POST, unit.version)
+            form.is_valid()
+            form.add_error(None, error.message)
+            status = 409
         except ValidationError as error:
             form.add_error("is_active", error)
         else:
             messages.success(request, f"已保存单位：{unit.name}（{unit.code}）。")
             return redirect("accounts:units")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "accounts/unit_edit.html", {"unit": unit, "form": form}, status=status)
+    context = {"unit": unit, "form": form, "stale": stale}
+    return render(request, "accounts/unit_edit.html", context, status=status)
+
+
+def _yes_no(value: bool) -> str:
+    return "启用" if value else "停用"
+
+
+def _unit_differences(unit: Unit, submitted: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, stored now, what this form submitted) where they differ."""
+    rows = [
+        ("单位名称", unit.name, str(submitted["name"])),
+        ("启用", _yes_no(unit.is_active), _yes_no(bool(submitted["is_active"]))),
+    ]
+    return [row for row in rows if row[1] != row[2]]
+
+
+FormT = TypeVar("FormT", bound=forms.Form)
+
+
+def _restamped(form_class: type[FormT], data: QueryDict, version: int, **kwargs: Any) -> FormT:
+    """The submitted form again, carrying the current version: saving it now is deliberate."""
+    fresh = data.copy()
+    fresh["version"] = str(version)
+    return form_class(fresh, **kwargs)
 
 
 # --- Staff accounts ----------------------------------------------------------------------------
@@ -149,17 +182,32 @@ def _render_account(
     """The account page: its facts and one small form per change; ``bound`` replaces the
     blank form that failed, so its errors show where they were made."""
     roles = [role for role in Role if role in account.roles]  # in the enum's order
+    version = account.version
     context = {
         "account": account,
         "roles": roles,
         "is_self": account.pk == request.user.pk,
-        "unit_form": UserUnitForm(initial={"unit": account.unit}),
-        "roles_form": UserRolesForm(initial={"roles": roles}),
+        "unit_form": UserUnitForm(initial={"unit": account.unit, "version": version}),
+        "roles_form": UserRolesEditForm(initial={"roles": roles, "version": version}),
         "password_form": PasswordResetForm(),
-        "active_form": UserActiveForm(),
+        "active_form": UserActiveForm(initial={"version": version}),
+        "stale": [],
         **bound,
     }
     return render(request, "accounts/user_edit.html", context, status=status)
+
+
+def _stale_account(request: HttpRequest, account: User, field: str, wanted: str) -> HttpResponse:
+    """409: another administrator changed the account first. The page is drawn from what is
+    stored now (fresh versions in every form), with what this person tried beside it."""
+    account = _account(account.username)
+    now = {
+        "所属单位": str(account.unit or "—"),
+        "角色": "、".join(str(role.label) for role in Role if role in account.roles) or "—",
+        "账号状态": _yes_no(account.is_active),
+    }[field]
+    messages.error(request, services.StaleEditError.message)
+    return _render_account(request, account, status=409, stale=[(field, now, wanted)])
 
 
 @require_GET
@@ -176,8 +224,13 @@ def user_unit(request: HttpRequest, username: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_user_unit(
-                account, actor=signed_in_user(request), unit=form.cleaned_data["unit"]
+                account,
+                actor=signed_in_user(request),
+                unit=form.cleaned_data["unit"],
+                version=form.cleaned_data["version"],
             )
+        except services.StaleEditError:
+            return _stale_account(request, account, "所属单位", str(form.cleaned_data["unit"]))
         except ValidationError as error:
             form.add_error("unit", error)
         else:
@@ -190,12 +243,18 @@ def user_unit(request: HttpRequest, username: str) -> HttpResponse:
 @allowed(rules.can_manage_accounts)
 def user_roles(request: HttpRequest, username: str) -> HttpResponse:
     account = _account(username)
-    form = UserRolesForm(request.POST)
+    form = UserRolesEditForm(request.POST)
     if form.is_valid():
         try:
             services.set_user_roles(
-                account, actor=signed_in_user(request), roles=form.cleaned_data["roles"]
+                account,
+                actor=signed_in_user(request),
+                roles=form.cleaned_data["roles"],
+                version=form.cleaned_data["version"],
             )
+        except services.StaleEditError:
+            wanted = "、".join(str(Role(role).label) for role in form.cleaned_data["roles"])
+            return _stale_account(request, account, "角色", wanted)
         except ValidationError as error:
             form.add_error("roles", error)
         else:
@@ -212,7 +271,14 @@ def user_active(request: HttpRequest, username: str) -> HttpResponse:
     if form.is_valid():
         active = form.cleaned_data["active"]
         try:
-            services.set_user_active(account, actor=signed_in_user(request), active=active)
+            services.set_user_active(
+                account,
+                actor=signed_in_user(request),
+                active=active,
+                version=form.cleaned_data["version"],
+            )
+        except services.StaleEditError:
+            return _stale_account(request, account, "账号状态", _yes_no(active))
         except ValidationError as error:
             form.add_error(None, error)
         else:
