@@ -170,14 +170,19 @@ def test_my_due_soon_lists_what_my_unit_owes_soonest_first(cast: Cast) -> None:
 
 def test_due_soon_query_count_is_the_same_for_one_and_three_cases(cast: Cast) -> None:
     client = logged_in(cast.handler)
-    walk_to(cast, S.TRANSFERRED)
+
+    def due_today() -> None:
+        case = walk_to(cast, S.TRANSFERRED)
+        type(case).objects.filter(pk=case.pk).update(due_on=dt.date.today(), tier="near")
+
+    due_today()
     client.get(reverse("cases:due_soon"))
     with CaptureQueriesContext(connection) as one:
-        client.get(reverse("cases:due_soon"))
-    walk_to(cast, S.TRANSFERRED)
-    walk_to(cast, S.TRANSFERRED)
+        assert len(client.get(reverse("cases:due_soon")).context["cases"]) == 1
+    due_today()
+    due_today()
     with CaptureQueriesContext(connection) as three:
-        client.get(reverse("cases:due_soon"))
+        assert len(client.get(reverse("cases:due_soon")).context["cases"]) == 3
     assert len(one) == len(three)
 
 

@@ -146,6 +146,8 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
         "people_count",
         "status",
         "due_on",
+        "due_explanation",  # the due date's tooltip on every list (_due.html)
+        "due_provisional",
         "tier",
         "received_on",
         "registered_at",
