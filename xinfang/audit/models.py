@@ -29,6 +29,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which XF_AUDIT_KEY signed the event (NULL: key 1, events from before key ids existed).
+    key_id = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         ordering = ["seq"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from xinfang.audit.models import AuditEvent, AuditHead
 from xinfang.audit.services import GENESIS_HASH, compute_hash
-from xinfang.core.crypto import constant_time_equals
+from xinfang.core.crypto import audit_keys, constant_time_equals
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ def _events() -> Iterator[AuditEvent]:
 
 def verify_chain() -> tuple[int, ChainBreak | None]:
     """Walk the whole trail; return how many events were checked and the first break, if any."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    expected_seq, prev_hash, checked, key_id = 1, GENESIS_HASH, 0, 1
+    keys = audit_keys()
     for event in _events():
         if event.seq != expected_seq:
             return checked, ChainBreak(
@@ -31,6 +32,15 @@ def verify_chain() -> tuple[int, ChainBreak | None]:
             )
         if event.prev_hash != prev_hash:
             return checked, ChainBreak(event.seq, "与上一条记录的链接不符：记录被删除、插入或重排")
+        if (event.key_id or 1) < key_id:
+            return checked, ChainBreak(
+                event.seq, f"签名密钥编号倒退（{event.key_id or 1} < {key_id}）：记录被伪造"
+            )
+        key_id = event.key_id or 1
+        if key_id not in keys:
+            return checked, ChainBreak(
+                event.seq, f"XF_AUDIT_KEY 中缺少第 {key_id} 号密钥，无法校验此后的记录"
+            )
         if not constant_time_equals(compute_hash(event), event.hash):
             return checked, ChainBreak(event.seq, "内容与其哈希不符：记录被修改")
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from xinfang.audit.enums import Outcome
 from xinfang.audit.models import AuditEvent, AuditHead
-from xinfang.core.crypto import audit_key, hmac_sm3
+from xinfang.core.crypto import audit_key, audit_key_id, hmac_sm3
 from xinfang.core.middleware import current_request
 
 if TYPE_CHECKING:
@@ -39,11 +39,14 @@ HASHED_FIELDS = (
 def canonical_form(event: AuditEvent) -> bytes:
     values: dict[str, Any] = {name: getattr(event, name) for name in HASHED_FIELDS}
     values["occurred_at"] = event.occurred_at.astimezone(dt.UTC).isoformat()
+    if event.key_id is not None:  # signed under a numbered key: the number is signed too
+        values["key_id"] = event.key_id
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hmac_sm3(audit_key(), canonical_form(event)).hex()
+    """HMAC-SM3 under the key the event names (raises KeyError for a key no longer listed)."""
+    return hmac_sm3(audit_key(event.key_id or 1), canonical_form(event)).hex()
 
 
 def _lock_head() -> AuditHead:
@@ -91,6 +94,7 @@ def record(
             outcome=outcome,
             detail=detail or {},
             prev_hash=head.hash,
+            key_id=audit_key_id(),
         )
         entry.hash = compute_hash(entry)
         entry.save(force_insert=True)

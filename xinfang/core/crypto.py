@@ -132,8 +132,37 @@ def blind_index(value: str, *, purpose: str) -> str:
     return hmac_sm3(key, f"{purpose}\x00{value}".encode()).hex()
 
 
-def audit_key() -> bytes:
-    return _hex_setting(settings.XF_AUDIT_KEY, "XF_AUDIT_KEY")
+@lru_cache(maxsize=4)
+def _audit_keys(spec: str) -> dict[int, bytes]:
+    """``XF_AUDIT_KEY``: one hex key (id 1), or ``"1:<hex>,2:<hex>"`` after a rotation."""
+    if ":" not in spec:
+        return {1: _hex_setting(spec, "XF_AUDIT_KEY")}
+    keys: dict[int, bytes] = {}
+    for item in spec.split(","):
+        key_id_text, _sep, hex_key = item.strip().partition(":")
+        try:
+            key_id = int(key_id_text)
+        except ValueError:
+            raise ImproperlyConfigured("XF_AUDIT_KEY must look like 1:<hex>,2:<hex>") from None
+        if not 0 < key_id < 32768 or key_id in keys:
+            raise ImproperlyConfigured(f"XF_AUDIT_KEY: bad or repeated key id {key_id_text}")
+        keys[key_id] = _hex_setting(hex_key, "XF_AUDIT_KEY")
+    return keys
+
+
+def audit_keys() -> dict[int, bytes]:
+    """Every audit key by id: the highest signs new events, the others only verify."""
+    return _audit_keys(settings.XF_AUDIT_KEY)
+
+
+def audit_key_id() -> int:
+    return max(audit_keys())
+
+
+def audit_key(key_id: int | None = None) -> bytes:
+    """The key that signs new events, or the key with ``key_id`` (KeyError when retired)."""
+    keys = audit_keys()
+    return keys[max(keys) if key_id is None else key_id]
 
 
 def constant_time_equals(left: str, right: str) -> bool:
