@@ -31,6 +31,7 @@ demo: $(BIN)/.installed .env node_modules/.installed
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) seed_demo --cases $(SCALE) --if-empty
+	$(MANAGE) rebuild_search_index
 	$(MANAGE) demo_logins --url http://$(HOST)/
 	@# The task queue (deadline sweep, recomputations) runs beside the server and stops with it.
 	trap 'kill 0' EXIT INT TERM; $(MANAGE) run_huey --workers 1 --quiet & \

@@ -47,7 +47,10 @@ INSTALLED_APPS = [
     "xinfang.ops",
     "xinfang.search",
     "xinfang.ledger",
+    "xinfang.exports",
     "xinfang.stats",
+    "xinfang.supervision",
+    "xinfang.batches",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +90,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "xinfang.core.context_processors.navigation",
                 "xinfang.stats.context_processors.navigation",
+                "xinfang.search.context_processors.navigation",
             ],
         },
     },
@@ -195,6 +199,10 @@ XF_LEDGER_MAX_ROWS = env_int("XF_LEDGER_MAX_ROWS", 200_000, minimum=10)
 # Days a sealed upload is kept for the rejected-rows download (and an abandoned upload at all).
 XF_LEDGER_KEEP_DAYS = env_int("XF_LEDGER_KEEP_DAYS", 7, minimum=1, maximum=90)
 
+# Bulk export of personal data (SECURITY.md 12): hours an approval lasts, cases one export takes.
+XF_EXPORT_VALID_HOURS = env_int("XF_EXPORT_VALID_HOURS", 24, minimum=1, maximum=168)
+XF_EXPORT_MAX_ROWS = env_int("XF_EXPORT_MAX_ROWS", 20_000, minimum=1)
+
 # --- Overload (SECURITY.md 29): requests one process works on at once, and how long one may
 # wait for a slot before it is answered 503 "系统繁忙" (gunicorn.conf.py sizes the processes).
 XF_MAX_CONCURRENT_REQUESTS = env_int("XF_MAX_CONCURRENT_REQUESTS", 4, minimum=1)
@@ -244,6 +252,8 @@ XF_DUE_NEAR_DAYS = env_int("XF_DUE_NEAR_DAYS", 3, minimum=0)
 XF_DUE_SEVERE_DAYS = env_int("XF_DUE_SEVERE_DAYS", 15, minimum=1)
 XF_DUE_SOON_DAYS = env_int("XF_DUE_SOON_DAYS", 7, minimum=1)
 XF_MAX_TRANSFERS = env_int("XF_MAX_TRANSFERS", 3, minimum=1)
+# 协办 units a 转送/交办 may name besides the 主办 (0: none).
+XF_MAX_COOPERATING_UNITS = env_int("XF_MAX_COOPERATING_UNITS", 3, minimum=0, maximum=20)
 XF_TERMINATION_REASONS = env_list(
     "XF_TERMINATION_REASONS",
     [
@@ -278,6 +288,26 @@ for _name, _value, _allowed in (
         raise ImproperlyConfigured(f"{_name}={_value!r}: use one of {', '.join(_allowed)}")
 if not set(XF_STATS_SATISFIED_RATINGS) <= set(XF_EVALUATION_SCALE):
     raise ImproperlyConfigured("XF_STATS_SATISFIED_RATINGS must be ratings of XF_EVALUATION_SCALE")
+
+# Supervision (督办, issue 4): the written answer's limit (条例第四十条: 30 days), the nightly
+# rules and their thresholds (README "Supervision"); e-mail for notifications when a host is set.
+XF_SUPERVISION_ANSWER_DAYS = env_int("XF_SUPERVISION_ANSWER_DAYS", 30, minimum=1, maximum=365)
+XF_SUPERVISION_NO_FEEDBACK_DAYS = env_int("XF_SUPERVISION_NO_FEEDBACK_DAYS", 30, minimum=1)
+XF_SUPERVISION_EXECUTION_DAYS = env_int("XF_SUPERVISION_EXECUTION_DAYS", 60, minimum=1)
+XF_SUPERVISION_SEND_BACKS = env_int("XF_SUPERVISION_SEND_BACKS", 2, minimum=2)
+XF_SUPERVISION_RULES = env_list(
+    "XF_SUPERVISION_RULES", ["overdue", "no_feedback", "not_executed", "sent_back"]
+)
+if not set(XF_SUPERVISION_RULES) <= {"overdue", "no_feedback", "not_executed", "sent_back"}:
+    raise ImproperlyConfigured(
+        "XF_SUPERVISION_RULES: use overdue, no_feedback, not_executed, sent_back"
+    )
+EMAIL_HOST = env_str("XF_EMAIL_HOST", "")  # empty: notifications stay inside the system
+EMAIL_PORT = env_int("XF_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("XF_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("XF_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("XF_EMAIL_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("XF_EMAIL_FROM", "xinfang@localhost")
 
 LOGGING: dict[str, Any] = {
     "version": 1,

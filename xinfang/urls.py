@@ -11,7 +11,11 @@ urlpatterns = [
     path("portal/", include("xinfang.portal.urls")),
     path("search/", include("xinfang.search.urls")),
     path("ledger/", include("xinfang.ledger.urls")),
+    path("exports/", include("xinfang.exports.urls")),
     path("stats/", include("xinfang.stats.urls")),
+    path("supervision/", include("xinfang.supervision.urls")),
+    path("notifications/", include("xinfang.supervision.notification_urls")),
+    path("batches/", include("xinfang.batches.urls")),
     path("api/", include("xinfang.api.urls")),
 ]
 

@@ -147,6 +147,7 @@ def test_the_desk_shows_the_units_cases_by_tab_and_nothing_of_other_units(cast: 
         "near": 0,
         "overdue": 0,
         "returned": 0,
+        "cooperating": 0,
     }
     assert (
         handling.number

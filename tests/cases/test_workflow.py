@@ -262,6 +262,15 @@ def test_available_actions_are_what_each_person_may_do_now(cast: Cast) -> None:
     ]
 
 
+def test_the_offices_supervisor_may_hand_a_case_over_but_not_transfer_or_accept_it(
+    cast: Cast, supervisor: User
+) -> None:
+    registered = register(cast)
+    assert workflow.available_actions(supervisor, registered) == [A.ASSIGN]
+    with pytest.raises(PermissionDenied):
+        steps.transfer_case(registered, actor=supervisor, to_unit=cast.units.unit_a)
+
+
 def test_objection_is_refused_after_five_working_days(cast: Cast) -> None:
     with time_machine.travel(dt.datetime(2026, 9, 28, 10, tzinfo=dt.UTC), tick=False):
         case = walk_to(cast, S.TRANSFERRED)
@@ -288,7 +297,9 @@ def test_transfers_stop_at_the_configured_limit(cast: Cast, settings: Any) -> No
     settings.XF_MAX_TRANSFERS = 2
     case = register(cast)
     for _ in range(2):
-        steps.transfer_case(fresh(case), actor=cast.clerk, to_unit=cast.units.unit_a)
+        steps.transfer_case(
+            fresh(case), actor=cast.clerk, to_unit=cast.units.unit_a, reason="重新分办。"
+        )
         steps.object_to_case(fresh(case), actor=cast.handler, reason="不属于本单位。")
     with pytest.raises(ValidationError, match="达到上限"):
         steps.transfer_case(fresh(case), actor=cast.clerk, to_unit=cast.units.unit_a)

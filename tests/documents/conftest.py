@@ -62,11 +62,16 @@ def case(clerk: User, units: Units, person: Petitioner) -> Case:
 def facts_for(kind: NoticeKind, **overrides: object) -> NoticeFacts:
     """Complete facts for ``kind``: what the workflow would pass."""
     values: dict[str, object] = {"issued_on": ISSUED_ON, "body": BODY, "basis": BASIS}
-    if kind in {NoticeKind.TRANSFER, NoticeKind.ASSIGNMENT}:
+    if kind in {NoticeKind.TRANSFER, NoticeKind.ASSIGNMENT, NoticeKind.BATCH_ASSIGNMENT}:
         values["receiving_unit_name"] = "市住房和城乡建设局"
     if kind in {NoticeKind.OBJECTION, NoticeKind.COMPLETION_REPORT}:
         values["receiving_unit_name"] = "A市信访局"
-    if kind in {NoticeKind.ASSIGNMENT, NoticeKind.EXTENSION, NoticeKind.ACCEPTANCE}:
+    if kind in {
+        NoticeKind.ASSIGNMENT,
+        NoticeKind.EXTENSION,
+        NoticeKind.ACCEPTANCE,
+        NoticeKind.BATCH_ASSIGNMENT,
+    }:
         values["due_on"] = dt.date(2027, 1, 25)
     if kind == NoticeKind.EXTENSION:
         values["extension_days"] = 30

@@ -72,6 +72,7 @@ def test_every_kind_has_its_own_prefix(case: Case, handler: User, units: Units) 
         "A11复查〔2026〕1号",
         "A11复核〔2026〕1号",
         "A11结〔2026〕1号",
+        "A11集交〔2026〕1号",
     ]
 
 

@@ -414,6 +414,12 @@ class CaseDetailOut(BaseModel):
     registered_at: dt.datetime
     registering_unit: NamedCode
     handling_unit: NamedCode | None
+    cooperating_units: list[NamedCode] = Field(description="协办单位")
+    accused_unit: NamedCode | None = Field(description="被检举控告单位（检举控告类）")
+    accuser_withheld: bool = Field(
+        description="本单位是被检举控告单位或其下属单位：信访人、诉求、事实和理由依法不提供"
+        "（第三十条、第四十六条）"
+    )
     contact_count: int
     version: int = Field(description="提交办理步骤时原样带回，用于防止覆盖他人的修改")
     due_on: dt.date | None = Field(description="当前环节的办理期限")
@@ -425,9 +431,11 @@ class CaseDetailOut(BaseModel):
     events: list[EventOut]
 
     @classmethod
-    def of(cls, case: Case) -> CaseDetailOut:
+    def of(cls, case: Case, *, accuser_withheld: bool) -> CaseDetailOut:
+        """``accuser_withheld`` from ``access.may_see_petitioner``; the petitioners of such a
+        case are not even loaded (``case_for_detail``)."""
         route = ClaimRoute(case.claim_route) if case.claim_route is not None else None
-        handling = case.handling_unit
+        handling, accused = case.handling_unit, case.accused_unit
         return cls(
             number=case.number,
             title=case.title,
@@ -447,14 +455,20 @@ class CaseDetailOut(BaseModel):
             ),
             involves_litigation=case.involves_litigation,
             region=NamedCode(code=case.region.code, name=case.region.name),
-            request=case.request,
-            facts_reasons=case.facts_reasons,
+            request="" if accuser_withheld else case.request,
+            facts_reasons="" if accuser_withheld else case.facts_reasons,
             received_on=case.received_on,
             registered_at=case.registered_at,
             registering_unit=NamedCode(
                 code=case.registering_unit.code, name=case.registering_unit.name
             ),
             handling_unit=NamedCode(code=handling.code, name=handling.name) if handling else None,
+            cooperating_units=[
+                NamedCode(code=link.unit.code, name=link.unit.name)
+                for link in case.unit_links.all()
+            ],
+            accused_unit=NamedCode(code=accused.code, name=accused.name) if accused else None,
+            accuser_withheld=accuser_withheld,
             contact_count=case.contact_count,
             petitioners=[PetitionerOut.of(link) for link in case.case_petitioners.all()],
             contacts=[ContactOut.of(contact) for contact in case.contacts.all()],

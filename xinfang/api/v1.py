@@ -40,6 +40,7 @@ from xinfang.api.schemas import (
     StepOut,
 )
 from xinfang.cases import services, workflow
+from xinfang.cases.access import may_see_petitioner
 from xinfang.cases.enums import CaseStatus, Channel
 from xinfang.cases.forms import reception_units_for, regions_for
 from xinfang.cases.queries import (
@@ -177,7 +178,9 @@ def get_case(request: HttpRequest, number: str) -> CaseDetailOut:
     不存在与不在可见范围内同样返回 404。"""
     if not _NUMBER_SHAPE.fullmatch(number):
         raise Http404
-    return CaseDetailOut.of(get_object_or_404(case_for_detail(_caller(request), number)))
+    user = _caller(request)
+    case = get_object_or_404(case_for_detail(user, number))
+    return CaseDetailOut.of(case, accuser_withheld=not may_see_petitioner(user, case))
 
 
 @api.post(
@@ -346,11 +349,16 @@ def take_step(request: HttpRequest, number: str, action: str, payload: StepIn) -
     )
 
 
-def _unit_codes_to_ids(fields: dict[str, str | int]) -> dict[str, str | int]:
-    """Callers name units by code; the forms choose them by id."""
-    data = dict(fields)
+def _unit_codes_to_ids(fields: dict[str, str | int]) -> dict[str, object]:
+    """Callers name units by code (several, such as 协办 units, comma-separated); the forms
+    choose them by id."""
+    data: dict[str, object] = dict(fields)
     for name, value in fields.items():
-        if name.endswith("unit"):
+        if name.endswith("units"):
+            codes = [code.strip() for code in str(value).split(",") if code.strip()]
+            found = dict(Unit.objects.filter(code__in=codes).values_list("code", "id"))
+            data[name] = [found.get(code, "") for code in codes]
+        elif name.endswith("unit"):
             unit = Unit.objects.filter(code=str(value)).only("id").first()
             data[name] = unit.pk if unit is not None else ""
     return data

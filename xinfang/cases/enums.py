@@ -95,6 +95,13 @@ class EventKind(models.TextChoices):
     TERMINATED = "terminated", _("终结")
     NOTE = "note", _("工作记录")
     INVESTIGATION = "investigation", _("调查记录")
+    RECUSAL_DECLARED = "recusal_declared", _("申报回避")
+
+
+class CaseUnitRole(models.TextChoices):
+    """What a unit other than the 主办 (``Case.handling_unit``) does on a case."""
+
+    COOPERATING = "cooperating", _("协办")
 
 
 class ServiceMethod(models.TextChoices):

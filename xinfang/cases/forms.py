@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from xinfang.accounts.enums import RegionLevel, UnitKind
+from xinfang.accounts import rules
+from xinfang.accounts.enums import CASE_ROLES, RegionLevel, UnitKind
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.cases.enums import CaseStatus, Channel, ClaimRoute, EventKind, HandlingCategory
 from xinfang.cases.models import ContentCategory
@@ -226,6 +227,13 @@ class MatterForm(forms.Form):
         label="内容分类", queryset=ContentCategory.objects.none(), empty_label="请选择"
     )
     involves_litigation = forms.BooleanField(label="涉法涉诉", required=False)
+    accused_unit = forms.ModelChoiceField(
+        label="被检举控告单位",
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label="（不涉及或不明确）",
+        help_text="检举控告类：该单位及其下属单位看不到检举控告人身份和材料（第三十条）",
+    )
     region = RegionChoiceField(
         label="问题属地", queryset=Region.objects.none(), empty_label="请选择"
     )
@@ -251,12 +259,18 @@ class MatterForm(forms.Form):
             registrable_categories().select_related("parent").order_by("code")
         )
         self.fields["region"].queryset = regions_for(user)  # type: ignore[attr-defined]
+        self.fields["accused_unit"].queryset = Unit.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("path")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         route = data.get("claim_route")
         if route is not None and data.get("handling_category") != HandlingCategory.CLAIM:
             self.add_error("claim_route", "只有申诉求决类事项才选择途径。")
+        accused = data.get("accused_unit")
+        if accused is not None and data.get("handling_category") != HandlingCategory.ACCUSATION:
+            self.add_error("accused_unit", "只有检举控告类事项才填写被检举控告单位。")
         return data
 
     def to_input(self) -> CaseInput:
@@ -271,6 +285,7 @@ class MatterForm(forms.Form):
             title=data["title"].strip(),
             request=data["request"].strip(),
             facts_reasons=data["facts_reasons"].strip(),
+            accused_unit=data.get("accused_unit"),
         )
 
 
@@ -460,3 +475,39 @@ class NoteForm(forms.Form):
         choices=[(EventKind.NOTE.value, "工作记录"), (EventKind.INVESTIGATION.value, "调查记录")],
     )
     text = forms.CharField(label="内容", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RecusalForm(forms.Form):
+    """回避: a staff member's own declaration, or a leader's record for their staff."""
+
+    user = forms.ModelChoiceField(
+        label="回避人员", queryset=User.objects.none(), required=False, empty_label="本人"
+    )
+    reason = forms.CharField(
+        label="回避事由",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="与本事项有何利害关系（《信访工作条例》第二十八条第三款）",
+    )
+
+    def __init__(self, data: Any = None, *, actor: User) -> None:
+        super().__init__(data, prefix="recusal")
+        self.actor = actor
+        if rules.can_record_recusals(actor) and actor.unit is not None:
+            staff = (
+                User.objects.filter(
+                    is_active=True,
+                    unit__path__startswith=actor.unit.path,
+                    role_grants__role__in=CASE_ROLES,
+                )
+                .exclude(pk=actor.pk)
+                .distinct()
+                .order_by("unit__path", "full_name", "id")
+            )
+            self.fields["user"].queryset = staff  # type: ignore[attr-defined]
+        else:
+            del self.fields["user"]
+
+    def person(self) -> User:
+        chosen: User | None = self.cleaned_data.get("user")
+        return chosen or self.actor

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.cases.enums import (
     CaseStatus,
+    CaseUnitRole,
     Channel,
     ClaimRoute,
     DeadlineTier,
@@ -127,6 +128,16 @@ class Case(models.Model):
         verbose_name=_("主办单位"),
     )
     contact_count = models.PositiveIntegerField(_("来访/来信次数"), default=1)
+    # 检举控告 (第三十条、第四十六条): this unit and every unit under it never get the accuser's
+    # identity or material (``xinfang.cases.access``), and may not handle the matter.
+    accused_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("被检举控告单位"),
+    )
 
     # --- the procedure (written only through workflow.set_status) ---------------------------
     rule_set_key = models.CharField(_("时限规则"), max_length=80, default="national@2022-05-01")
@@ -220,6 +231,55 @@ class Case(models.Model):
         return f"{self.number} {self.title}"
 
 
+class CaseUnit(models.Model):
+    """A unit that works on a case besides the 主办 (``Case.handling_unit``): today the 协办
+    units named at 转送/交办. They see the case, write notes and add attachments, but take none
+    of the 主办's steps. Indexed by unit: it is a visibility branch of its own."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="unit_links")
+    # Indexed with the case below (caseunit_unit_newest): one index serves the branch.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    role = models.CharField(
+        _("角色"), max_length=20, choices=CaseUnitRole.choices, default=CaseUnitRole.COOPERATING
+    )
+    # The case's registration time, copied (it never changes): the 协办 branch of a case list
+    # walks (unit, registered_at, case) newest first like the other branches walk theirs.
+    registered_at = models.DateTimeField()
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("协办单位")
+        constraints = [models.UniqueConstraint(fields=["case", "unit"], name="unique_case_unit")]
+        indexes = [
+            models.Index(fields=["unit", "-registered_at", "-case"], name="caseunit_unit_newest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.unit_id}:{self.role}"
+
+
+class Recusal(models.Model):
+    """回避 (第二十八条第三款): a staff member with an interest in the matter, declared by
+    themselves or recorded by a leader. They take none of the case's steps, write no records
+    and see no full personal data on it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("回避事由"), max_length=500)
+    declared_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["declared_at", "id"]
+        verbose_name = _("回避")
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="unique_case_recusal")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.user_id}"
+
+
 class CasePetitioner(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_petitioners")
     petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="case_links")
@@ -294,6 +354,15 @@ class CaseEvent(models.Model):
         payload, parts = self.payload, []
         if payload.get("unit_id") and payload.get("unit"):
             parts.append(f"→ {payload['unit']}")
+        if payload.get("cooperating"):
+            parts.append("协办 " + "、".join(str(name) for name in payload["cooperating"]))
+        if payload.get("accused_unit"):
+            parts.append(f"被检举控告单位 {payload['accused_unit']}")
+        again = int(payload.get("transfer_number") or 1) > 1
+        if again:
+            parts.append(f"第 {payload['transfer_number']} 次转送交办")
+        if payload.get("transfer_reason"):
+            parts.append(f"{'再次' if again else ''}转送交办理由：{payload['transfer_reason']}")
         labels = (
             ("due_on", "期限"),
             ("served_on", "收到日期"),

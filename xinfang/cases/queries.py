@@ -11,16 +11,30 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xinfang.accounts import rules
 from xinfang.accounts.models import Unit
-from xinfang.cases.models import Case, CasePetitioner, ContentCategory, Petitioner
+from xinfang.cases.access import WITHHELD_MESSAGE, accuser_withheld, may_see_petitioner
+from xinfang.cases.models import (
+    Attachment,
+    Case,
+    CasePetitioner,
+    CaseUnit,
+    ContentCategory,
+    Petitioner,
+    Recusal,
+)
 from xinfang.cases.services import id_number_index
+from xinfang.documents.models import Document
 
 if TYPE_CHECKING:
+    import uuid
+
     from django.contrib.auth.models import AnonymousUser
 
     from xinfang.accounts.models import User
@@ -35,25 +49,45 @@ def unit_subtree_ids(unit: Unit) -> list[int]:
     return list(Unit.objects.filter(path__startswith=unit.path).values_list("id", flat=True))
 
 
-def visibility_branches(user: User | AnonymousUser) -> list[Q]:
-    """The one visibility rule, as conditions whose union is what the user may see: a user with
-    a case role sees the cases registered by, assigned to, or under 复查/复核 by their unit or
-    any unit under it.
-    Administrators (三员) see no cases ([]); the root unit sees every case ([Q()]).
+def cooperating_in(unit_ids: list[int]) -> Q:
+    """Cases on which one of these units is a 协办 unit: a semi-join on the link index, so a
+    case with two such units counts once."""
+    return Q(id__in=CaseUnit.objects.filter(unit_id__in=unit_ids).values("case_id"))
 
-    Each branch has its own index, so a list can walk each in order and merge (see
-    :func:`case_page`); an OR of the two would make the database sort every matching row."""
+
+@dataclass(frozen=True)
+class _Branch:
+    """One visibility branch. The 协办 branch also names its units: :func:`case_page` walks it
+    through the link table's (unit, registered_at, case) index instead of the semi-join."""
+
+    condition: Q
+    cooperating_unit_ids: tuple[int, ...] = ()
+
+
+def _branches(user: User | AnonymousUser) -> list[_Branch]:
     unit = getattr(user, "unit", None)
     if not rules.can_work_cases(user) or unit is None:
         return []
     if not Unit.objects.exclude(path__startswith=unit.path).exists():
-        return [Q()]  # the unit is the root of every unit: nothing to exclude
+        return [_Branch(Q())]  # the unit is the root of every unit: nothing to exclude
     ids = unit_subtree_ids(unit)
     return [
-        Q(registering_unit_id__in=ids),
-        Q(handling_unit_id__in=ids),
-        Q(review_unit_id__in=ids),
+        _Branch(Q(registering_unit_id__in=ids)),
+        _Branch(Q(handling_unit_id__in=ids)),
+        _Branch(Q(review_unit_id__in=ids)),
+        _Branch(cooperating_in(ids), tuple(ids)),
     ]
+
+
+def visibility_branches(user: User | AnonymousUser) -> list[Q]:
+    """The one visibility rule, as conditions whose union is what the user may see: a user with
+    a case role sees the cases registered by, assigned to (主办 or 协办), or under 复查/复核 by
+    their unit or any unit under it.
+    Administrators (三员) see no cases ([]); the root unit sees every case ([Q()]).
+
+    Each branch has its own index, so a list can walk each in order and merge (see
+    :func:`case_page`); an OR of the two would make the database sort every matching row."""
+    return [branch.condition for branch in _branches(user)]
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -160,30 +194,67 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def _newest_first(branches: list[QuerySet[Case]], after: Cursor | None, size: int) -> list[Case]:
+@dataclass(frozen=True)
+class _Walk:
+    """A branch as a list reads it: its rows, the columns its index orders them by, and — for
+    the 协办 branch, a join on the link table — the join condition, which must share one
+    ``filter()`` with the keyset bound so that both land on the same join."""
+
+    rows: QuerySet[Case]
+    at: str = "registered_at"
+    pk: str = "id"
+    link: Q | None = None
+
+
+def _walks(user: User | AnonymousUser, filters: CaseFilters) -> list[_Walk]:
+    filtered = filters.apply(Case.objects.all(), with_unit=False)
+    walks = []
+    for branch in _branches(user):
+        for unit in filters.unit_branches():
+            if branch.cooperating_unit_ids:
+                link = Q(unit_links__unit_id__in=branch.cooperating_unit_ids)
+                rows = filtered.filter(unit)
+                walks.append(_Walk(rows, "unit_links__registered_at", "unit_links__case_id", link))
+            else:
+                walks.append(_Walk(filtered.filter(branch.condition & unit)))
+    return walks
+
+
+def _walk_page(walk: _Walk, bound: Cursor | None, size: int, *, newest: bool) -> list[Case]:
+    """Up to ``size`` distinct cases beyond ``bound`` in the walk's index order. A join walk
+    meets a case once per 协办 unit of the subtree, so it reads on until it has ``size``
+    distinct cases or the branch ends (one query unless cases repeat)."""
+    found: dict[int, Case] = {}
+    order = (f"-{walk.at}", f"-{walk.pk}") if newest else (walk.at, walk.pk)
+    while True:
+        condition = walk.link or Q()
+        if bound is not None:
+            # (at, pk) beyond the cursor, written so that the first term is an index range.
+            at, pk = bound.registered_at, bound.id
+            side = "lt" if newest else "gt"
+            condition &= Q(**{f"{walk.at}__{side}e": at}) & (
+                Q(**{f"{walk.at}__{side}": at}) | Q(**{f"{walk.pk}__{side}": pk})
+            )
+        chunk = list(_list_rows(walk.rows.filter(condition).order_by(*order))[:size])
+        for case in chunk:
+            found.setdefault(case.pk, case)
+        if len(chunk) < size or len(found) >= size:
+            return list(found.values())
+        bound = Cursor.of(chunk[-1])
+
+
+def _newest_first(walks: list[_Walk], after: Cursor | None, size: int) -> list[Case]:
     """Up to ``size`` rows older than ``after``, newest first, merged from index-ordered
     branches (a case in two branches counts once)."""
-    rows: dict[int, Case] = {}
-    for branch in branches:
-        if after is not None:
-            # (registered_at, id) < cursor, written so that the first term is an index range.
-            branch = branch.filter(registered_at__lte=after.registered_at).filter(
-                Q(registered_at__lt=after.registered_at) | Q(id__lt=after.id)
-            )
-        for case in _list_rows(branch.order_by("-registered_at", "-id"))[:size]:
-            rows[case.pk] = case
+    rows = {case.pk: case for walk in walks for case in _walk_page(walk, after, size, newest=True)}
     return sorted(rows.values(), key=lambda c: (c.registered_at, c.pk), reverse=True)[:size]
 
 
-def _oldest_first(branches: list[QuerySet[Case]], before: Cursor, size: int) -> list[Case]:
+def _oldest_first(walks: list[_Walk], before: Cursor, size: int) -> list[Case]:
     """Up to ``size`` rows newer than ``before``, oldest first (for the previous page)."""
-    rows: dict[int, Case] = {}
-    for branch in branches:
-        newer = branch.filter(registered_at__gte=before.registered_at).filter(
-            Q(registered_at__gt=before.registered_at) | Q(id__gt=before.id)
-        )
-        for case in _list_rows(newer.order_by("registered_at", "id"))[:size]:
-            rows[case.pk] = case
+    rows = {
+        case.pk: case for walk in walks for case in _walk_page(walk, before, size, newest=False)
+    }
     return sorted(rows.values(), key=lambda c: (c.registered_at, c.pk))[:size]
 
 
@@ -198,12 +269,7 @@ def case_page(
     """Keyset pagination, newest first: no OFFSET and no COUNT(*), so page 1 and page 20,000
     cost the same at a million rows. Each visibility × unit-filter branch is read in index
     order and the pages merged: a few small queries instead of one sort of every match."""
-    filtered = filters.apply(Case.objects.all(), with_unit=False)
-    branches = [
-        filtered.filter(seen & unit)
-        for seen in visibility_branches(user)
-        for unit in filters.unit_branches()
-    ]
+    branches = _walks(user, filters)
     after_cursor, before_cursor = Cursor.decode(after), Cursor.decode(before)
     if before_cursor is not None:
         rows = _oldest_first(branches, before_cursor, size + 1)
@@ -240,7 +306,11 @@ def cases_due_soon(user: User | AnonymousUser, *, limit: int = 200) -> list[Case
 
 
 def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
-    """The case page's one query shape (use with get_object_or_404 for scope → 404)."""
+    """The case page's one query shape (use with get_object_or_404 for scope → 404). The
+    petitioners, attachments and notices of a case whose accuser is withheld from the user
+    (:mod:`xinfang.cases.access`) are not loaded at all: no page or API built on this can
+    show them."""
+    withheld = accuser_withheld(user, prefix="case__")
     return (
         cases_visible_to(user)
         .filter(number=number)
@@ -253,19 +323,34 @@ def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:
             "recheck_unit",
             "responsible_unit",
             "registered_by",
+            "accused_unit",
         )
         .prefetch_related(
             Prefetch(
                 "case_petitioners",
-                queryset=CasePetitioner.objects.select_related("petitioner"),
+                queryset=CasePetitioner.objects.exclude(withheld).select_related("petitioner"),
             ),
             "contacts__reception_unit",
             "events__actor",
-            "attachments",
-            "documents",
+            Prefetch("attachments", queryset=Attachment.objects.exclude(withheld)),
+            Prefetch("documents", queryset=Document.objects.exclude(withheld)),
             "evaluations",
+            Prefetch("unit_links", queryset=CaseUnit.objects.select_related("unit")),
+            Prefetch(
+                "recusals", queryset=Recusal.objects.select_related("user__unit", "declared_by")
+            ),
         )
     )
+
+
+def attachment_for_download(user: User | AnonymousUser, number: str, uid: uuid.UUID) -> Attachment:
+    """One attachment of a visible case: out of scope or unknown → 404; the accuser's
+    material withheld from this user (第三十条、第四十六条) → 403."""
+    case = get_object_or_404(cases_visible_to(user), number=number)
+    attachment = get_object_or_404(case.attachments, uid=uid)
+    if not may_see_petitioner(user, case):
+        raise PermissionDenied(WITHHELD_MESSAGE)
+    return attachment
 
 
 def existing_cases_of_person(
@@ -276,6 +361,7 @@ def existing_cases_of_person(
     return list(
         _list_rows(
             cases_visible_to(user)
+            .exclude(accuser_withheld(user))  # who accused the user's own unit stays unsaid
             .filter(case_petitioners__petitioner__in=people)
             .distinct()
             .order_by("-registered_at", "-id")
@@ -303,7 +389,10 @@ DESK_TABS: tuple[tuple[str, str, Q], ...] = (
     ("near", "临期", Q(tier="near")),
     ("overdue", "超期", Q(tier__in=["overdue", "severe"])),
     ("returned", "被退回", Q(status="in_handling", review_rounds__gt=0)),
+    # The cases the unit works on as 协办: see :func:`desk` (the condition is the unit's own).
+    ("cooperating", "协办", Q()),
 )
+COOPERATING_TAB = "cooperating"
 
 
 @dataclass(frozen=True)
@@ -315,13 +404,20 @@ class Desk:
 
 def desk(user: User | AnonymousUser, tab: str, *, limit: int = 200) -> Desk:
     """承办单位工作台: the cases handled by the user's unit (or a unit under it) in each tab,
-    soonest due first; one aggregate for the counts and one list query."""
+    and those it works on as 协办 in the 协办 tab, soonest due first; one aggregate for the
+    counts and one list query."""
     unit = getattr(user, "unit", None)
     tabs = {key: condition for key, _label, condition in DESK_TABS}
     tab = tab if tab in tabs else "new"
     if not rules.can_work_cases(user) or unit is None:
         return Desk(tab, dict.fromkeys(tabs, 0), [])
-    mine = cases_visible_to(user).filter(handling_unit_id__in=unit_subtree_ids(unit))
+    ids = unit_subtree_ids(unit)
+    handling, cooperating = Q(handling_unit_id__in=ids), cooperating_in(ids)
+    tabs = {
+        key: cooperating if key == COOPERATING_TAB else handling & condition
+        for key, condition in tabs.items()
+    }
+    mine = cases_visible_to(user).filter(handling | cooperating)
     counts = mine.aggregate(
         **{key: Count("id", filter=condition) for key, condition in tabs.items()}
     )

@@ -35,9 +35,31 @@ def _prefixes(code: str) -> list[str]:
     return [code[:n] for n in range(1, len(code) + 1)]
 
 
-def suggest_unit(case: Case) -> Suggestion | None:
+def requires_legal_unit(case: Case) -> bool:
+    """诉访分离 (第二十八条): a 涉法涉诉 matter — flagged so, or on route 1 (诉讼、检察、公安
+    procedures) — goes only to a 政法机关."""
+    return case.involves_litigation or case.claim_route == ClaimRoute.LITIGATION
+
+
+def in_accused_subtree(accused: Unit | None, unit: Unit) -> bool:
+    """The unit is the accused unit of a 检举控告 or under it."""
+    return accused is not None and unit.path.startswith(accused.path)
+
+
+def accused_refusal(accused: Unit) -> str:
+    """第三十条、第四十六条: never to the accused for handling; name the superior organ."""
+    superior = f"，请转送其上级机关（{accused.parent.name}）" if accused.parent else ""
+    return (
+        f"不得将检举控告事项交由被检举控告单位（{accused.name}）或其下属单位办理"
+        f"（《信访工作条例》第三十条、第四十六条）{superior}。"
+    )
+
+
+def suggest_unit(case: Case, *, accused: Unit | None = None) -> Suggestion | None:
     """The most specific active rule matching the case's 问题属地, 内容分类, 处理类别 and route;
-    涉法涉诉 matters only go to 政法 units (第二十八条). None when no rule matches."""
+    涉法涉诉 matters only go to 政法 units (第二十八条); a 检举控告 never goes to the accused unit
+    or a unit under it (``accused``: one being recorded now). None when no rule matches."""
+    accused = accused or case.accused_unit
     region_codes = _prefixes(case.region.code) if case.region_id else []
     category_codes = _prefixes(case.content_category.code) if case.content_category_id else []
     candidates = (
@@ -49,8 +71,10 @@ def suggest_unit(case: Case) -> Suggestion | None:
         .exclude(unit_id=case.registering_unit_id)
         .select_related("region", "content_category", "unit")
     )
-    if case.involves_litigation:
+    if requires_legal_unit(case):
         candidates = candidates.filter(unit__kind=UnitKind.LEGAL)
+    if accused is not None:
+        candidates = candidates.exclude(unit__path__startswith=accused.path)
     best = max(candidates, key=lambda rule: (rule.specificity, -rule.pk), default=None)
     return Suggestion(best.unit, best) if best else None
 
@@ -70,6 +94,8 @@ def add_rule(
         raise PermissionDenied("只有系统管理员可以维护分办规则。")
     if not unit.is_active:
         raise ValidationError(f"{unit.name}已停用。")
+    if claim_route == ClaimRoute.LITIGATION and unit.kind != UnitKind.LEGAL:
+        raise ValidationError("涉法涉诉途径的分办规则只能指向政法机关（第二十八条）。")
     duplicate = RoutingRule.objects.filter(
         is_active=True,
         region=region,

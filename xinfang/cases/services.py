@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,7 +22,14 @@ from xinfang.accounts import rules
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.audit.services import record
 from xinfang.cases import workflow
-from xinfang.cases.deadlines import rule_set_for
+from xinfang.cases.access import (
+    RECUSED_MESSAGE,
+    WITHHELD_MESSAGE,
+    forget_recusals,
+    is_recused,
+    may_see_petitioner,
+)
+from xinfang.cases.deadlines import Calendar, rule_set_for
 from xinfang.cases.enums import (
     Channel,
     ClaimRoute,
@@ -39,6 +46,7 @@ from xinfang.cases.models import (
     ContentCategory,
     NumberSequence,
     Petitioner,
+    Recusal,
 )
 from xinfang.core.crypto import blind_index, seal, unseal
 from xinfang.core.uploads import safe_display_name, sniff_upload
@@ -76,6 +84,7 @@ class CaseInput:
     facts_reasons: str = ""
     involves_litigation: bool = False
     claim_route: ClaimRoute | None = None
+    accused_unit: Unit | None = None  # 被检举控告单位, 检举控告类 only
 
 
 @dataclass
@@ -97,11 +106,24 @@ def phone_index(phone: str) -> str:
     return blind_index(phone, purpose="phone")
 
 
-def next_number(scope: str) -> int:
-    """The next value of a gapless counter; call inside the transaction that uses it."""
-    NumberSequence.objects.get_or_create(scope=scope)
-    NumberSequence.objects.filter(scope=scope).update(last=F("last") + 1)
-    return NumberSequence.objects.values_list("last", flat=True).get(scope=scope)
+def next_number(scope: str, *, count: int = 1) -> int:
+    """The next value of a gapless counter (with ``count``, the last of that many taken at
+    once); call inside the transaction that uses it."""
+    # One UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL) instead of read, update, read: a
+    # registration takes a number on every call. The row is created the first time a scope
+    # is used.
+    table = NumberSequence._meta.db_table
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last = last + %s WHERE scope = %s RETURNING last",  # noqa: S608
+                [count, scope],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        NumberSequence.objects.get_or_create(scope=scope)
+    raise RuntimeError(f"counter {scope} could not be created")  # pragma: no cover
 
 
 def new_query_code() -> str:
@@ -139,25 +161,57 @@ def _seal_petitioner(petitioner: Petitioner, data: PetitionerInput) -> None:
         petitioner.address_sealed = seal(data.address, aad=petitioner.aad("address"))
 
 
-def _upsert_petitioner(data: PetitionerInput) -> Petitioner:
-    """The same ID number is the same person: reuse the row, refreshing phone and address."""
-    existing = None
-    if data.id_number:
-        existing = Petitioner.objects.filter(
-            id_number_index=id_number_index(data.id_number)
-        ).first()
-    petitioner = existing or Petitioner(name=data.name)
-    _seal_petitioner(petitioner, data)
-    petitioner.save()
-    return petitioner
+def upsert_petitioners(petitioners: Sequence[PetitionerInput]) -> list[Petitioner]:
+    """The stored person for each input, in order. The same ID number is the same person:
+    reuse the row, refreshing phone and address (a later input wins); everyone else is a new
+    row. One lookup for all the ID numbers, one INSERT for the new people."""
+    keys = {
+        data.id_number: id_number_index(data.id_number) for data in petitioners if data.id_number
+    }
+    known: dict[str, Petitioner] = {}
+    if keys:
+        known = {
+            person.id_number_index: person
+            for person in Petitioner.objects.filter(id_number_index__in=set(keys.values()))
+        }
+    stored = {person.pk for person in known.values()}
+    people = []
+    for data in petitioners:
+        key = keys.get(data.id_number)
+        person = known.get(key) if key else None
+        if person is None:
+            person = Petitioner(name=data.name)
+            if key:
+                known[key] = person
+        _seal_petitioner(person, data)
+        people.append(person)
+    new = list({id(person): person for person in people if person.pk is None}.values())
+    Petitioner.objects.bulk_create(new)
+    for person in {person.pk: person for person in people if person.pk in stored}.values():
+        person.save(update_fields=SEALED_COLUMNS)
+    return people
 
 
-def _link_petitioners(case: Case, petitioners: Sequence[PetitionerInput], *, start: int) -> int:
+SEALED_COLUMNS = (
+    "id_number_sealed",
+    "id_number_index",
+    "phone_sealed",
+    "phone_index",
+    "address_sealed",
+)
+
+
+def _link_petitioners(
+    case: Case, petitioners: Sequence[PetitionerInput], *, start: int, new_case: bool = False
+) -> int:
     """Attach people to the case (skipping ones already on it); returns how many were added."""
-    already = set(case.case_petitioners.values_list("petitioner_id", flat=True))
+    already: set[int] = set()
+    if not new_case:
+        already = set(case.case_petitioners.values_list("petitioner_id", flat=True))
     links = []
-    for offset, data in enumerate(petitioners):
-        person = _upsert_petitioner(data)
+    for offset, (data, person) in enumerate(
+        zip(petitioners, upsert_petitioners(petitioners), strict=True)
+    ):
         if person.pk in already:
             continue
         already.add(person.pk)
@@ -181,6 +235,23 @@ def _representative_warnings(petitioners: Sequence[PetitionerInput]) -> list[str
             f" {settings.XF_MAX_REPRESENTATIVES} 人。已登记，请向信访人说明。"
         ]
     return []
+
+
+def _accused_unit_warnings(unit: Unit, data: CaseInput) -> list[str]:
+    """被检举控告单位: 检举控告类 only. An office inside the accused unit may register the
+    matter but then loses sight of the accuser like the rest of the accused unit."""
+    accused = data.accused_unit
+    if accused is None:
+        return []
+    if data.handling_category != HandlingCategory.ACCUSATION:
+        raise ValidationError("只有检举控告类事项可以登记被检举控告单位。")
+    if not unit.path.startswith(accused.path):
+        return []
+    superior = f"（{accused.parent.name}）" if accused.parent else ""
+    return [
+        f"本单位属于被检举控告单位{accused.name}。依照《信访工作条例》第三十条、第四十六条，"
+        f"登记后本单位不能再查看检举控告人的身份和材料，请及时转送上级机关{superior}。"
+    ]
 
 
 def _validate_people(contact: ContactInput, petitioners: Sequence[PetitionerInput]) -> None:
@@ -237,14 +308,17 @@ def register_case(
     unit = _check_clerk(actor)
     _check_reception_unit(unit, contact.reception_unit)
     _validate_people(contact, petitioners)
+    warnings = _accused_unit_warnings(unit, case)
     earlier = _replayed(idempotency_key, actor)
     if earlier is not None:
         return earlier
     try:
         with _files_removed_on_error() as written:
-            return _register(
+            registration = _register(
                 actor, unit, contact, case, petitioners, attachments, idempotency_key, written
             )
+            registration.warnings += warnings
+            return registration
     except IntegrityError:
         # A concurrent submit with the same key won the race: answer with its case.
         earlier = _replayed(idempotency_key, actor)
@@ -316,7 +390,12 @@ def _register(
     year = timezone.localdate(contact.occurred_at).year
     number = f"{unit.code}-{year}-{next_number(f'case:{unit.code}:{year}'):06d}"
     query_code = new_query_code()
-    case = Case.objects.create(
+    received_on = timezone.localdate(contact.occurred_at)
+    # Pinned for the life of the case: a later provincial rule never moves its deadlines.
+    rules = rule_set_for(settings.XF_RULE_JURISDICTION, received_on)
+    calendar = Calendar()
+    calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
+    case = Case(
         number=number,
         query_code_sealed=seal(query_code, aad=f"cases_case.query_code.{number}"),
         channel=contact.channel,
@@ -328,22 +407,24 @@ def _register(
         claim_route=data.claim_route,
         content_category=data.content_category,
         involves_litigation=data.involves_litigation,
+        accused_unit=data.accused_unit,
         region=data.region,
         title=data.title,
         request=data.request,
         facts_reasons=data.facts_reasons,
-        received_on=timezone.localdate(contact.occurred_at),
+        received_on=received_on,
         registered_at=now,
         registered_by=actor,
         registering_unit=unit,
         idempotency_key=idempotency_key or None,
-        # Pinned for the life of the case: a later provincial rule never moves its deadlines.
-        rule_set_key=rule_set_for(
-            settings.XF_RULE_JURISDICTION, timezone.localdate(contact.occurred_at)
-        ).key,
+        rule_set_key=rules.key,
     )
-    workflow.refresh_deadline(case, today=timezone.localdate(now))
-    _link_petitioners(case, petitioners, start=0)
+    # The deadline columns go in with the row: one INSERT, no UPDATE after it.
+    columns = workflow.deadline_columns(case, today=timezone.localdate(now), calendar=calendar)
+    for name, value in columns.items():
+        setattr(case, name, value)
+    case.save(force_insert=True)
+    _link_petitioners(case, petitioners, start=0, new_case=True)
     representatives = sum(1 for person in petitioners if person.is_representative)
     first = _create_contact(
         case, contact, actor=actor, representatives=representatives, is_repeat=False
@@ -431,9 +512,14 @@ class RevealedData:
 
 
 def reveal_personal_data(petitioner: Petitioner, *, actor: User, case: Case) -> RevealedData:
-    """显示完整信息: decrypt one person's identifiers for a permitted user; audited."""
+    """显示完整信息: decrypt one person's identifiers for a permitted user; audited. Never to
+    the accused unit of a 检举控告 (第三十条) nor to someone recused from the case."""
     if not rules.can_reveal_personal_data(actor):
         raise PermissionDenied("您的角色无权查看完整个人信息。")
+    if not may_see_petitioner(actor, case):
+        raise PermissionDenied(WITHHELD_MESSAGE)
+    if is_recused(actor, case):
+        raise PermissionDenied(RECUSED_MESSAGE)
     with transaction.atomic():
         record(
             "petitioner.reveal",
@@ -495,9 +581,14 @@ def _files_removed_on_error() -> Iterator[list[Path]]:
 
 
 def add_attachment(case: Case, *, actor: User, upload: UploadedFile[bytes]) -> Attachment:
-    """Add one file to a case; audited. An invalid file raises ValidationError, writes nothing."""
+    """Add one file to a case; audited. An invalid file raises ValidationError, writes nothing.
+    Not by a unit the material is withheld from, nor by someone recused from the case."""
     if not rules.can_upload_attachments(actor):
         raise PermissionDenied("您的角色无权上传附件。")
+    if not may_see_petitioner(actor, case):
+        raise PermissionDenied(WITHHELD_MESSAGE)
+    if is_recused(actor, case):
+        raise PermissionDenied(RECUSED_MESSAGE)
     with _files_removed_on_error() as written, transaction.atomic():
         return _add_attachment(case, actor=actor, upload=upload, written=written)
 
@@ -532,6 +623,8 @@ def add_note(case: Case, *, actor: User, kind: EventKind, text: str) -> CaseEven
     Anyone working the case may write one; it changes no status and no deadline."""
     if not rules.can_work_cases(actor) or rules.is_administrator(actor):
         raise PermissionDenied("您的角色无权填写办理记录。")
+    if is_recused(actor, case):
+        raise PermissionDenied(RECUSED_MESSAGE)
     if kind not in NOTE_KINDS:
         raise ValidationError("记录类型无效。")
     text = (text or "").strip()
@@ -554,3 +647,49 @@ def add_note(case: Case, *, actor: User, kind: EventKind, text: str) -> CaseEven
         detail={"kind": str(kind), "length": len(text)},
     )
     return event
+
+
+@transaction.atomic
+def declare_recusal(case: Case, *, actor: User, user: User, reason: str) -> Recusal:
+    """回避 (第二十八条第三款): ``user`` has an interest in the matter. A staff member declares
+    it for themselves; a leader records it for staff of their unit or a unit under it. From
+    then on ``user`` takes no step on the case, writes no record on it and sees no full
+    personal data. Writes the recusal, a timeline entry and one audit event."""
+    if not rules.can_work_cases(actor) or actor.unit is None:
+        raise PermissionDenied("您的角色无权申报回避。")
+    if user.pk != actor.pk:
+        if not rules.can_record_recusals(actor):
+            raise PermissionDenied("只有领导可以为他人记录回避。")
+        if user.unit is None or not user.unit.path.startswith(actor.unit.path):
+            raise PermissionDenied("只能为本单位及下属单位的工作人员记录回避。")
+    if not rules.can_work_cases(user):
+        raise ValidationError(f"{user}不办理信访事项，无需回避。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请写明回避事由（与本事项有何利害关系）。")
+    if len(reason) > 500:
+        raise ValidationError("回避事由不能超过 500 字。")
+    now = timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin fails here, cleanly
+            recusal = Recusal.objects.create(
+                case=case, user=user, reason=reason, declared_by=actor, declared_at=now
+            )
+    except IntegrityError:
+        raise ValidationError(f"{user}已就本事项申报回避。") from None
+    forget_recusals(user)
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.RECUSAL_DECLARED,
+        actor=actor,
+        occurred_at=now,
+        payload={"user": str(user), "user_id": user.pk, "reason": reason},
+    )
+    record(
+        "case.declare_recusal",
+        actor=actor,
+        target=case,
+        object_id=case.number,
+        detail={"user": user.username, "self": user.pk == actor.pk},
+    )
+    return recusal

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,7 +17,7 @@ from xinfang.cases import steps
 from xinfang.cases.deadlines import Step
 from xinfang.cases.enums import ClaimRoute, HandlingCategory, ServiceMethod, TerminationReason
 from xinfang.cases.models import Case
-from xinfang.cases.routing import suggest_unit
+from xinfang.cases.routing import requires_legal_unit, suggest_unit
 from xinfang.cases.workflow import Action, is_reviewable, rules_of
 from xinfang.documents.enums import Outcome
 from xinfang.documents.services import RequestOutcome
@@ -55,30 +56,89 @@ class NoInputForm(StepForm):
     pass
 
 
+def _offer(field: forms.Field, units: QuerySet[Unit]) -> None:
+    """Offer only ``units`` on the page while the field accepts any active unit: a unit the
+    rules forbid is then refused by the service, with the rule and article in Chinese."""
+    shown: forms.ModelChoiceField[Unit]
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        shown = forms.ModelMultipleChoiceField(queryset=units)
+    elif isinstance(field, forms.ModelChoiceField):
+        shown = forms.ModelChoiceField(queryset=units, empty_label=field.empty_label)
+    else:
+        raise TypeError(field)
+    field.widget.choices = shown.choices
+
+
 class TransferForm(StepForm):
     to_unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label="转送至")
+    cooperating_units = forms.ModelMultipleChoiceField(
+        queryset=Unit.objects.none(),
+        label="协办单位",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    accused_unit = forms.ModelChoiceField(
+        queryset=Unit.objects.none(),
+        label="被检举控告单位",
+        required=False,
+        help_text="该单位及其下属单位不能承办，也看不到检举控告人的身份和材料（第三十条）",
+    )
     override_reason = forms.CharField(
         label="改派理由", required=False, max_length=500, help_text="与建议单位不同时必填"
     )
+    reason = forms.CharField(label="再次转送、交办理由", max_length=2000, widget=TEXT)
     note = forms.CharField(label="转送说明", required=False, max_length=2000, widget=TEXT)
 
     def setup(self) -> None:
-        units = _units().exclude(pk=self.case.registering_unit_id)
-        if self.case.involves_litigation:
-            units = units.filter(kind=UnitKind.LEGAL)  # 诉访分离 (第二十八条)
+        case = self.case
+        offered = _units().exclude(pk=case.registering_unit_id)
+        if case.accused_unit is not None:
+            offered = offered.exclude(path__startswith=case.accused_unit.path)
         field = self.fields["to_unit"]
-        field.queryset = units  # type: ignore[attr-defined]
-        suggestion = suggest_unit(self.case)
+        field.queryset = _units()  # type: ignore[attr-defined]
+        # 诉访分离 (第二十八条): only 政法机关 are offered for a 涉法涉诉 matter.
+        legal = offered.filter(kind=UnitKind.LEGAL) if requires_legal_unit(case) else offered
+        _offer(field, legal)
+        suggestion = suggest_unit(case)
         if suggestion is not None:
             field.initial = suggestion.unit.pk
             field.help_text = f"建议：{suggestion.unit.name}（{suggestion.reason}）"
+        self._setup_cooperating(offered)
+        if case.handling_category == HandlingCategory.ACCUSATION:
+            accused = self.fields["accused_unit"]
+            accused.queryset = _units()  # type: ignore[attr-defined]
+            accused.initial = case.accused_unit_id
+        else:
+            del self.fields["accused_unit"]
+        if case.transfer_count:
+            done, limit = case.transfer_count, settings.XF_MAX_TRANSFERS
+            self.fields["reason"].help_text = f"已转送、交办 {done} 次（最多 {limit} 次）"
+        else:
+            del self.fields["reason"]
+
+    def _setup_cooperating(self, offered: QuerySet[Unit]) -> None:
+        limit = settings.XF_MAX_COOPERATING_UNITS
+        if not limit:
+            del self.fields["cooperating_units"]
+            return
+        field = self.fields["cooperating_units"]
+        field.queryset = _units()  # type: ignore[attr-defined]
+        _offer(field, offered)
+        field.help_text = f"主办单位以外，最多 {limit} 个；协办单位可查看本事项、填写记录、上传附件"
+        field.initial = [link.unit_id for link in self.case.unit_links.all()]
+
+    def routing_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "to_unit": data["to_unit"],
+            "override_reason": data["override_reason"],
+            "cooperating_units": list(data.get("cooperating_units") or []),
+            "accused_unit": data.get("accused_unit"),
+            "reason": data.get("reason", ""),
+        }
 
     def arguments(self) -> dict[str, Any]:
-        return {
-            "to_unit": self.cleaned_data["to_unit"],
-            "note": self.cleaned_data["note"],
-            "override_reason": self.cleaned_data["override_reason"],
-        }
+        return {**self.routing_arguments(), "note": self.cleaned_data["note"]}
 
 
 class AssignForm(TransferForm):
@@ -93,10 +153,9 @@ class AssignForm(TransferForm):
     def arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "to_unit": data["to_unit"],
+            **self.routing_arguments(),
             "due_on": data["due_on"],
             "requirement": data["requirement"],
-            "override_reason": data["override_reason"],
         }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from xinfang.accounts.enums import UnitKind
 from xinfang.accounts.models import Unit, User
 from xinfang.audit.services import record
 from xinfang.cases import workflow
+from xinfang.cases.access import RECUSED_MESSAGE, is_recused
 from xinfang.cases.deadlines import Calendar, Step, due_date
 from xinfang.cases.enums import (
     CaseStatus,
@@ -30,8 +31,13 @@ from xinfang.cases.enums import (
     ServiceMethod,
     TerminationReason,
 )
-from xinfang.cases.models import Case, CaseEvent
-from xinfang.cases.routing import suggest_unit
+from xinfang.cases.models import Case, CaseEvent, CaseUnit
+from xinfang.cases.routing import (
+    accused_refusal,
+    in_accused_subtree,
+    requires_legal_unit,
+    suggest_unit,
+)
 from xinfang.cases.workflow import Action
 from xinfang.documents.enums import NoticeKind, Outcome
 from xinfang.documents.models import Document
@@ -101,6 +107,8 @@ def _begin(case: Case, action: Action, actor: User, *, by_petitioner: bool = Fal
     """Check the step; ``by_petitioner`` (the portal) skips the staff party check only."""
     today = timezone.localdate()
     calendar = Calendar()
+    if not by_petitioner and is_recused(actor, case):
+        raise PermissionDenied(RECUSED_MESSAGE)  # before the party check: say why
     if by_petitioner:
         workflow.transition_for(case.status, action)
         reason = workflow.blocked_reason(case, action, today=today, calendar=calendar)
@@ -191,18 +199,76 @@ def _facts(step: _Step, **values: object) -> NoticeFacts:
 # --- 登记之后: 转送、交办、受理、不予受理、不再受理 -------------------------------------
 
 
-def _check_target(case: Case, unit: Unit) -> None:
+def _check_target(case: Case, unit: Unit, accused: Unit | None) -> None:
     if not unit.is_active:
         raise ValidationError(f"{unit.name}已停用，请选择其他单位。")
     if unit.pk == case.registering_unit_id:
         raise ValidationError("不能转送、交办给本单位；本单位有权处理的，请直接受理。")
-    if case.involves_litigation and unit.kind != UnitKind.LEGAL:
-        raise ValidationError("涉法涉诉事项应当转送政法部门处理（第二十八条）。")
+    if requires_legal_unit(case) and unit.kind != UnitKind.LEGAL:
+        raise ValidationError(
+            f"涉法涉诉事项应当转送政法部门处理（第二十八条），{unit.name}不是政法机关。"
+        )
+    if accused is not None and in_accused_subtree(accused, unit):
+        raise ValidationError(accused_refusal(accused))
 
 
-def _routing(case: Case, unit: Unit, override_reason: str) -> dict[str, object]:
+def _accused(case: Case, accused_unit: Unit | None) -> Unit | None:
+    """The accused unit after this step: one recorded (or corrected) now, else the case's."""
+    if accused_unit is None:
+        return case.accused_unit
+    if case.handling_category != HandlingCategory.ACCUSATION:
+        raise ValidationError("只有检举控告类事项可以登记被检举控告单位。")
+    return accused_unit
+
+
+def _cooperating(
+    case: Case, to_unit: Unit, units: Sequence[Unit], accused: Unit | None
+) -> list[Unit]:
+    """协办 units: at most ``XF_MAX_COOPERATING_UNITS``, active, not the 主办, never the accused."""
+    chosen = list({unit.pk: unit for unit in units}.values())
+    limit = settings.XF_MAX_COOPERATING_UNITS
+    if len(chosen) > limit:
+        raise ValidationError(f"协办单位最多 {limit} 个，已选择 {len(chosen)} 个。")
+    for unit in chosen:
+        if unit.pk == to_unit.pk:
+            raise ValidationError(f"{unit.name}已是主办单位，不能同时作为协办单位。")
+        if not unit.is_active:
+            raise ValidationError(f"{unit.name}已停用，不能作为协办单位。")
+        if accused is not None and in_accused_subtree(accused, unit):
+            raise ValidationError(f"协办单位：{accused_refusal(accused)}")
+    return chosen
+
+
+def _link_cooperating(case: Case, units: Sequence[Unit], *, actor: User) -> None:
+    """The new 主办's 协办 units replace the previous routing's."""
+    CaseUnit.objects.filter(case=case).delete()
+    now = timezone.now()
+    CaseUnit.objects.bulk_create(
+        CaseUnit(
+            case=case, unit=unit, registered_at=case.registered_at, added_at=now, added_by=actor
+        )
+        for unit in units
+    )
+
+
+def _retransfer_reason(case: Case, reason: str) -> dict[str, object]:
+    """Each 转送/交办 after the first says why the matter moves again (kept on the timeline)."""
+    reason = _text(reason, "再次转送、交办理由", required=False)
+    if case.transfer_count and not reason:
+        raise ValidationError(
+            f"该事项已转送、交办 {case.transfer_count} 次，再次转送、交办请写明理由。"
+        )
+    payload: dict[str, object] = {"transfer_number": case.transfer_count + 1}
+    if reason:
+        payload["transfer_reason"] = reason
+    return payload
+
+
+def _routing(
+    case: Case, unit: Unit, override_reason: str, accused: Unit | None
+) -> dict[str, object]:
     """分办: going elsewhere than the rules suggest needs a reason, kept on the timeline."""
-    suggestion = suggest_unit(case)
+    suggestion = suggest_unit(case, accused=accused)
     override_reason = _text(override_reason, "改派理由", required=False)
     if suggestion is None or suggestion.unit.pk == unit.pk:
         return {"suggested": suggestion.unit.name if suggestion else ""}
@@ -213,14 +279,39 @@ def _routing(case: Case, unit: Unit, override_reason: str) -> dict[str, object]:
     return {"suggested": suggestion.unit.name, "override_reason": override_reason}
 
 
+def _routed_payload(
+    case: Case, to_unit: Unit, cooperating: Sequence[Unit], accused_unit: Unit | None
+) -> dict[str, object]:
+    payload: dict[str, object] = {"unit": to_unit.name, "unit_id": to_unit.pk}
+    if cooperating:
+        payload["cooperating"] = [unit.name for unit in cooperating]
+        payload["cooperating_ids"] = [unit.pk for unit in cooperating]
+    if accused_unit is not None:
+        payload["accused_unit"] = accused_unit.name
+    return payload
+
+
 @transaction.atomic
 def transfer_case(
-    case: Case, *, actor: User, to_unit: Unit, note: str = "", override_reason: str = ""
+    case: Case,
+    *,
+    actor: User,
+    to_unit: Unit,
+    note: str = "",
+    override_reason: str = "",
+    cooperating_units: Sequence[Unit] = (),
+    accused_unit: Unit | None = None,
+    reason: str = "",
 ) -> StepResult:
-    """转送 to the organ with power to handle it (第二十二条); it then signs or objects."""
+    """转送 to the organ with power to handle it (第二十二条); it then signs or objects. Up to
+    ``XF_MAX_COOPERATING_UNITS`` 协办 units may be named; a 检举控告 may record its accused unit,
+    which is never the target (第三十条). A re-transfer states its reason."""
     step = _begin(case, Action.TRANSFER, actor)
-    _check_target(case, to_unit)
-    routing = _routing(case, to_unit, override_reason)
+    accused = _accused(case, accused_unit)
+    _check_target(case, to_unit, accused)
+    cooperating = _cooperating(case, to_unit, cooperating_units, accused)
+    retransfer = _retransfer_reason(case, reason)
+    routing = _routing(case, to_unit, override_reason, accused)
     note = _text(note, "转送说明", required=False)
     _move(
         step,
@@ -229,12 +320,19 @@ def transfer_case(
         transfer_count=case.transfer_count + 1,
         signed_on=None,
         assignment_due_on=None,
+        accused_unit=accused,
     )
+    _link_cooperating(case, cooperating, actor=actor)
     facts = _facts(step, addressee=to_unit.name, receiving_unit_name=to_unit.name, body=note)
     return _finish(
         step,
         kind=EventKind.TRANSFERRED,
-        payload={"unit": to_unit.name, "unit_id": to_unit.pk, "note": note, **routing},
+        payload={
+            **_routed_payload(case, to_unit, cooperating, accused_unit),
+            "note": note,
+            **retransfer,
+            **routing,
+        },
         notices=[(NoticeKind.TRANSFER, case.registering_unit, facts)],
     )
 
@@ -248,11 +346,18 @@ def assign_case(
     due_on: dt.date,
     requirement: str,
     override_reason: str = "",
+    cooperating_units: Sequence[Unit] = (),
+    accused_unit: Unit | None = None,
+    reason: str = "",
 ) -> StepResult:
-    """交办 with a result deadline; the organ reports back with a 办结报告 (第二十二条)."""
+    """交办 with a result deadline; the organ reports back with a 办结报告 (第二十二条).
+    协办 units, the accused unit and a re-assignment's reason as for :func:`transfer_case`."""
     step = _begin(case, Action.ASSIGN, actor)
-    _check_target(case, to_unit)
-    routing = _routing(case, to_unit, override_reason)
+    accused = _accused(case, accused_unit)
+    _check_target(case, to_unit, accused)
+    cooperating = _cooperating(case, to_unit, cooperating_units, accused)
+    retransfer = _retransfer_reason(case, reason)
+    routing = _routing(case, to_unit, override_reason, accused)
     requirement = _text(requirement, "交办要求")
     if due_on <= step.today:
         raise ValidationError("交办办结期限必须晚于今天。")
@@ -263,7 +368,9 @@ def assign_case(
         transfer_count=case.transfer_count + 1,
         signed_on=None,
         assignment_due_on=due_on,
+        accused_unit=accused,
     )
+    _link_cooperating(case, cooperating, actor=actor)
     facts = _facts(
         step,
         addressee=to_unit.name,
@@ -275,10 +382,10 @@ def assign_case(
         step,
         kind=EventKind.ASSIGNED,
         payload={
-            "unit": to_unit.name,
-            "unit_id": to_unit.pk,
+            **_routed_payload(case, to_unit, cooperating, accused_unit),
             "due_on": due_on.isoformat(),
             "requirement": requirement,
+            **retransfer,
             **routing,
         },
         notices=[(NoticeKind.ASSIGNMENT, case.registering_unit, facts)],
@@ -301,6 +408,8 @@ def object_to_case(case: Case, *, actor: User, reason: str) -> StepResult:
     reason = _text(reason, "异议理由")
     unit = workflow.present(case.handling_unit, "主办单位")
     _move(step, handling_unit=None, signed_on=None, assignment_due_on=None)
+    # The 协办 units worked with this 主办; the next routing names its own.
+    CaseUnit.objects.filter(case=case).delete()
     registering = case.registering_unit
     facts = _facts(
         step, addressee=registering.name, receiving_unit_name=registering.name, body=reason

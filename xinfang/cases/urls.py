@@ -16,6 +16,7 @@ urlpatterns = [
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/steps/<str:action>/", views.step, name="step"),
     path("<str:number>/notes/", views.add_note, name="add_note"),
+    path("<str:number>/recusals/", views.declare_recusal, name="declare_recusal"),
     path("<str:number>/contacts/new/", views.add_contact, name="add_contact"),
     path("<str:number>/petitioners/<uuid:uid>/reveal/", views.reveal, name="reveal"),
     path("<str:number>/attachments/", views.upload_attachment, name="upload_attachment"),

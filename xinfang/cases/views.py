@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -14,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xinfang.accounts import rules
 from xinfang.cases import holidays, routing, services
+from xinfang.cases.access import is_recused, may_see_petitioner
 from xinfang.cases.deadlines import Calendar
 from xinfang.cases.enums import FINAL_STATUSES, CaseStatus, EventKind
 from xinfang.cases.forms import (
@@ -22,25 +26,30 @@ from xinfang.cases.forms import (
     CalendarDayForm,
     CaseFilterForm,
     NoteForm,
+    RecusalForm,
     RegistrationForms,
     RoutingRuleForm,
 )
 from xinfang.cases.models import CalendarOverride, Case, Petitioner, RoutingRule
 from xinfang.cases.queries import (
     DESK_TABS,
+    attachment_for_download,
     case_for_detail,
     case_page,
     cases_due_soon,
     cases_visible_to,
     desk,
-    existing_cases_of_person,
 )
 from xinfang.cases.step_forms import ENDING_STEPS, STEP_FORMS, StepForm
 from xinfang.cases.steps import SERVICES
 from xinfang.cases.workflow import Action, ConcurrentChangeError, available_actions
-from xinfang.core.validators import validate_id_number
 from xinfang.core.views import allowed, signed_in_user
 from xinfang.portal.forms import FollowUpForm
+from xinfang.search.forms import DraftForm
+from xinfang.search.related import related_cases
+
+if TYPE_CHECKING:
+    from xinfang.ledger.models import ImportedRow
 
 
 @require_GET
@@ -63,9 +72,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _render_registration(
     request: HttpRequest, forms: RegistrationForms, status: int = 200
 ) -> HttpResponse:
-    id_number = forms.first_id_number()
-    existing = existing_cases_of_person(request.user, id_number) if id_number else []
-    context = {"forms": forms, "existing": existing, "looked_up": id_number}
+    # Beside the form: existing cases of the same person or matter (xinfang.search.related),
+    # from what was typed so far; the panel refreshes itself as the clerk types.
+    draft = DraftForm(request.POST if request.method == "POST" else None).to_draft()
+    context = {"forms": forms, "related": related_cases(request.user, draft)}
     return render(request, "cases/register.html", context, status=status)
 
 
@@ -137,21 +147,18 @@ def _record_repeat(
 @require_GET
 @allowed(rules.can_register_cases)
 def person_lookup(request: HttpRequest) -> HttpResponse:
-    """HTMX: the existing cases of the ID number being typed (any ``*id_number`` parameter)."""
-    raw = next((request.GET[key] for key in request.GET if key.endswith("id_number")), "")
-    try:
-        id_number = validate_id_number(raw)
-    except ValidationError:
-        id_number = ""
-    existing = existing_cases_of_person(request.user, id_number) if id_number else []
-    context = {"existing": existing, "looked_up": id_number}
+    """HTMX: the related-cases panel for the ID number being typed (any ``*id_number``
+    parameter); the panel's own request, with the whole form, follows it."""
+    draft = DraftForm(request.GET).to_draft()
+    context = {"related": related_cases(request.user, draft)}
     return render(request, "cases/register.html#existing-cases", context)
 
 
 @require_GET
 @allowed(rules.can_work_cases)
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_object_or_404(case_for_detail(request.user, number))
+    # The ledger row it came from (its imported reply) in the same query.
+    case = get_object_or_404(case_for_detail(request.user, number).select_related("ledger_row"))
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -175,12 +182,20 @@ def _detail_context(
         + [("event", e.occurred_at, e) for e in case.events.all()],
         key=lambda item: item[1],
     )
+    # 检举控告保密 and 回避 (xinfang.cases.access): the petitioners, attachments and notices of
+    # a withheld case were never loaded; these say why the page shows none.
+    withheld, recused = not may_see_petitioner(user, case), is_recused(user, case)
     return {
         "case": case,
         "timeline": timeline,
-        "can_reveal": rules.can_reveal_personal_data(request.user),
+        "accuser_withheld": withheld,
+        "recused": recused,
+        "recusal_form": RecusalForm(actor=user),
+        "can_record_recusals": rules.can_record_recusals(user),
+        "max_transfers": settings.XF_MAX_TRANSFERS,
+        "can_reveal": rules.can_reveal_personal_data(request.user) and not recused,
         "can_register": rules.can_register_cases(request.user),
-        "can_upload": rules.can_upload_attachments(request.user),
+        "can_upload": rules.can_upload_attachments(request.user) and not (withheld or recused),
         "attachment_form": AttachmentForm(),
         "step_forms": step_forms,
         "open_step": bound_action,
@@ -188,7 +203,14 @@ def _detail_context(
         "finished_statuses": {*FINAL_STATUSES, CaseStatus.CLOSED},
         "follow_up_form": FollowUpForm() if case.served_on else None,
         "note_form": NoteForm(),
+        "imported_reply": _imported_reply(case),
     }
+
+
+def _imported_reply(case: Case) -> ImportedRow | None:
+    """The ledger row the case was imported from, when it brought a reply (答复意见)."""
+    row: ImportedRow | None = getattr(case, "ledger_row", None)
+    return row if row is not None and (row.reply or row.replied_on) else None
 
 
 @require_POST
@@ -281,9 +303,8 @@ def upload_attachment(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 @allowed(rules.can_work_cases)
-def download_attachment(request: HttpRequest, number: str, uid: str) -> FileResponse:
-    case = get_object_or_404(cases_visible_to(request.user), number=number)
-    attachment = get_object_or_404(case.attachments, uid=uid)
+def download_attachment(request: HttpRequest, number: str, uid: uuid.UUID) -> FileResponse:
+    attachment = attachment_for_download(request.user, number, uid)
     response = FileResponse(
         services.attachment_path(attachment).open("rb"),
         as_attachment=True,
@@ -404,4 +425,25 @@ def add_note(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(request, "已添加记录。")
             return redirect("cases:detail", number=case.number)
     context = _detail_context(request, case) | {"note_form": form}
+    return render(request, "cases/detail.html", context, status=422)
+
+
+@require_POST
+@allowed(rules.can_work_cases)
+def declare_recusal(request: HttpRequest, number: str) -> HttpResponse:
+    """回避: one's own declared interest, or a leader's record for their staff."""
+    case = get_object_or_404(case_for_detail(request.user, number))
+    actor = signed_in_user(request)
+    form = RecusalForm(request.POST, actor=actor)
+    if form.is_valid():
+        try:
+            services.declare_recusal(
+                case, actor=actor, user=form.person(), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"已记录{form.person()}回避本事项。")
+            return redirect("cases:detail", number=case.number)
+    context = _detail_context(request, case) | {"recusal_form": form}
     return render(request, "cases/detail.html", context, status=422)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.enums import Role
 from xinfang.cases import deadlines
+from xinfang.cases.access import is_recused
 from xinfang.cases.deadlines import Calendar, Limit, Step, due_date, warning_tier
 from xinfang.cases.enums import (
     FINAL_STATUSES,
@@ -34,6 +35,7 @@ from xinfang.cases.enums import (
     HandlingCategory,
 )
 from xinfang.cases.models import Case
+from xinfang.cases.routing import accused_refusal, in_accused_subtree
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -74,7 +76,10 @@ class Action(models.TextChoices):
 class Party(Enum):
     """Who acts at a step: a set of roles, in (or above) one of the case's units."""
 
-    OFFICE = "office"  # the registering petition office: 转送、交办、自办受理
+    OFFICE = "office"  # the registering petition office: 转送、自办受理、不予受理
+    # The same office handing a case over with a result deadline (交办): its clerks and
+    # handlers, and its 督查员, who also hand related cases over in batches (集中交办).
+    ASSIGNER = "assigner"
     ORGAN = "organ"  # the handling organ's handlers
     ORGAN_HEAD = "organ_head"  # the handling organ's head: 批准延期 (第三十四条)
     ORGAN_REVIEWER = "organ_reviewer"  # the superior who reviews the draft opinion
@@ -85,6 +90,7 @@ class Party(Enum):
 _PARTY_ROLES: Mapping[Party, frozenset[Role]] = MappingProxyType(
     {
         Party.OFFICE: frozenset({Role.CLERK, Role.HANDLER}),
+        Party.ASSIGNER: frozenset({Role.CLERK, Role.HANDLER, Role.SUPERVISOR}),
         Party.ORGAN: frozenset({Role.HANDLER}),
         Party.ORGAN_HEAD: frozenset({Role.LEADER}),
         Party.ORGAN_REVIEWER: frozenset({Role.REVIEWER, Role.LEADER}),
@@ -108,7 +114,7 @@ TRANSITIONS: Mapping[tuple[CaseStatus, Action], Transition] = MappingProxyType(
     {
         # 第二十二条: the office registers, then 转送 or 交办 (or handles it itself) within 15 days.
         (S.REGISTERED, A.TRANSFER): _T(S.TRANSFERRED, Party.OFFICE),
-        (S.REGISTERED, A.ASSIGN): _T(S.ASSIGNED, Party.OFFICE),
+        (S.REGISTERED, A.ASSIGN): _T(S.ASSIGNED, Party.ASSIGNER),
         (S.REGISTERED, A.ACCEPT): _T(S.IN_HANDLING, Party.OFFICE),
         (S.REGISTERED, A.NOT_ACCEPT): _T(S.NOT_ACCEPTED, Party.OFFICE),
         (S.REGISTERED, A.NOT_REACCEPT): _T(S.NOT_REACCEPTED, Party.OFFICE),
@@ -199,7 +205,7 @@ def party_units(case: Case, party: Party) -> list[str | None]:
     registering = case.registering_unit.path
     handling = case.handling_unit.path if case.handling_unit else None
     review = case.review_unit.path if case.review_unit else None
-    if party is Party.OFFICE:
+    if party in (Party.OFFICE, Party.ASSIGNER):
         return [registering]
     if party is Party.INTAKE:
         return [review, registering]
@@ -213,6 +219,8 @@ def may_act_as(user: User | AnonymousUser, case: Case, party: Party) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if not (user.roles & _PARTY_ROLES[party]):
+        return False
+    if is_recused(user, case):  # 回避 (第二十八条第三款): a declared interest bars every step
         return False
     return any(_within(user.unit, path) for path in party_units(case, party))
 
@@ -274,6 +282,13 @@ def blocked_reason(case: Case, action: Action, *, today: dt.date, calendar: Cale
             return "该事项已经复核，不能再次申请复核。"
     elif action == Action.CLOSE and case.served_on is None:
         return "处理意见书尚未送达，不能办结。"
+    elif action in (Action.ACCEPT, Action.NOT_ACCEPT, Action.NOT_REACCEPT):
+        # 第三十条、第四十六条: the accused unit never decides on a complaint against itself;
+        # an office inside it forwards the matter (转送/交办) instead.
+        accused = case.accused_unit
+        deciding = case.handling_unit or case.registering_unit
+        if accused is not None and in_accused_subtree(accused, deciding):
+            return accused_refusal(accused)
     return None
 
 

@@ -19,5 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_manage_security": rules.can_manage_security(user),
         "nav_can_register": rules.can_register_cases(user),
         "nav_can_work_cases": rules.can_work_cases(user),
+        "nav_can_request_export": rules.can_request_personal_export(user),
+        "nav_can_use_exports": rules.can_request_personal_export(user)
+        or rules.can_approve_personal_exports(user),
         "nav_can_manage_accounts": rules.can_manage_accounts(user),
     }

@@ -30,12 +30,14 @@ TITLES: dict[NoticeKind, str] = {
     NoticeKind.REVIEW_OPINION: "信访事项复查意见书",
     NoticeKind.RECHECK_OPINION: "信访事项复核意见书",
     NoticeKind.COMPLETION_REPORT: "信访事项办结报告",
+    NoticeKind.BATCH_ASSIGNMENT: "信访事项集中交办单",
 }
 
 B, H = layout.BODY, layout.HEADING
 OBJECTION_HINT = (
     "如认为该事项不属于你单位职权范围，请自收到之日起5个工作日内向本机关提出异议，详细说明理由。"
 )
+BATCH_LIST_LEAD = "交办事项清单："
 REQUEST_AND_FACTS = [
     (H, "一、信访请求及事实和理由"),
     (B, "{{信访请求}}"),
@@ -185,6 +187,25 @@ BODIES: dict[NoticeKind, list[tuple[str, str]]] = {
         (B, "办理依据：{{依据}}"),
         (B, "特此报告。"),
     ],
+    # 集中交办 (issue 4): one letter per receiving unit listing its cases; each case also has
+    # its own 交办单 from the single-case step.
+    NoticeKind.BATCH_ASSIGNMENT: [
+        (
+            B,
+            "现将{{事项件数}}件信访事项集中交由你单位办理。根据《信访工作条例》第二十二条的"
+            "规定，请逐件依法办理，并于{{期限}}前将每件事项的办理结果和办结报告报送本机关。",
+        ),
+        (B, "交办要求："),
+        (B, "{{正文}}"),
+        (B, BATCH_LIST_LEAD),
+        (B, "{{事项清单}}"),
+        (
+            B,
+            "如认为其中某件事项不属于你单位职权范围，请自收到之日起5个工作日内就该件事项"
+            "向本机关提出异议，详细说明理由。",
+        ),
+        (B, "特此交办。"),
+    ],
 }
 
 
@@ -210,6 +231,10 @@ def _build(kind: NoticeKind) -> bytes:
     # The seal and date never stand alone on a page (GB/T 9704 7.3.5.4).
     for paragraph in [paragraphs[-1], *spacers, signature]:
         paragraph.paragraph_format.keep_with_next = True
+    # A list's lead-in never ends a page without the list (集中交办单).
+    for paragraph in paragraphs:
+        if paragraph.text == BATCH_LIST_LEAD:
+            paragraph.paragraph_format.keep_with_next = True
     document.core_properties.title = TITLES[kind]
     document.core_properties.author = "信访事项办理系统"
     document.core_properties.comments = ""

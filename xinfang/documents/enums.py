@@ -17,6 +17,7 @@ class NoticeKind(models.TextChoices):
     REVIEW_OPINION = "review_opinion", _("复查意见书")
     RECHECK_OPINION = "recheck_opinion", _("复核意见书")
     COMPLETION_REPORT = "completion_report", _("办结报告")
+    BATCH_ASSIGNMENT = "batch_assignment", _("集中交办单")
 
 
 class Outcome(models.TextChoices):
@@ -40,6 +41,7 @@ NUMBER_PREFIX: dict[NoticeKind, str] = {
     NoticeKind.REVIEW_OPINION: "复查",
     NoticeKind.RECHECK_OPINION: "复核",
     NoticeKind.COMPLETION_REPORT: "结",
+    NoticeKind.BATCH_ASSIGNMENT: "集交",
 }
 
 #: Letters between organs (信函格式: organ mark, 文号 on top); the rest go to the petitioner.
@@ -49,5 +51,6 @@ LETTER_KINDS = frozenset(
         NoticeKind.ASSIGNMENT,
         NoticeKind.OBJECTION,
         NoticeKind.COMPLETION_REPORT,
+        NoticeKind.BATCH_ASSIGNMENT,
     }
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
+from xinfang.cases.access import WITHHELD_MESSAGE, may_see_petitioner
 from xinfang.cases.queries import cases_visible_to
 from xinfang.documents.enums import NoticeKind
 from xinfang.documents.models import Document, DocumentTemplate
@@ -20,9 +22,13 @@ if TYPE_CHECKING:
 
 
 def document_for_download(user: User | AnonymousUser, number: str, uid: uuid.UUID) -> Document:
-    """One document of a visible case, with its bytes; out of scope or unknown → 404."""
+    """One document of a visible case, with its bytes; out of scope or unknown → 404. Notices
+    name the accuser: withheld from the accused unit of a 检举控告 (第三十条) → 403."""
     case = get_object_or_404(cases_visible_to(user), number=number)
-    return get_object_or_404(case.documents.defer(None), uid=uid)
+    document = get_object_or_404(case.documents.defer(None), uid=uid)
+    if not may_see_petitioner(user, case):
+        raise PermissionDenied(WITHHELD_MESSAGE)
+    return document
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class NoticeFacts:
     review_unit_name: str = ""  # OPINION: organ for 复查; REVIEW_OPINION: for 复核
     review_window_days: int | None = None
     receiving_unit_name: str = ""  # TRANSFER/ASSIGNMENT: organ it goes to; OBJECTION: back to
+    case_lines: Sequence[str] = ()  # BATCH_ASSIGNMENT: one ``case_line()`` per case handed over
 
 
 # --- what a notice says -----------------------------------------------------------------------
@@ -83,6 +84,8 @@ PLACEHOLDERS: dict[str, str] = {
     "申请期限天数": "申请复查（复核）的期限天数，如 30",
     "复查复核告知": "复查或复核权利告知的整句（处理意见书、复查意见书）",
     "查询码": "查询码（仅受理告知书）",
+    "事项件数": "集中交办的事项件数（集中交办单）",
+    "事项清单": "集中交办事项清单，每件一行：编号、信访人、标题、问题属地、收到日期（集中交办单）",
 }
 ACCEPTANCE_ONLY = frozenset({"查询码"})
 
@@ -108,6 +111,7 @@ REQUIRED: dict[NoticeKind, tuple[tuple[str, str], ...]] = {
     ),
     NoticeKind.RECHECK_OPINION: (("outcomes", "逐项复核意见"),),
     NoticeKind.COMPLETION_REPORT: (("body", "办理结果"),),
+    NoticeKind.BATCH_ASSIGNMENT: (("body", "交办要求"), ("due_on", "办结期限")),
 }
 
 
@@ -187,11 +191,46 @@ def _subject(case: Case, kind: NoticeKind) -> Subject:
     )
 
 
+def case_line(
+    position: int,
+    *,
+    number: str,
+    title: str,
+    petitioner_names: Sequence[str],
+    received_on: dt.date,
+    region_name: str = "",
+) -> str:
+    """One case in a 集中交办单's list: "1．A01-2026-000001　张三反映“…”（问题属地：A1区；
+    收到日期：2026年11月20日）". Names only, as on the single-case 交办单."""
+    people = "、".join(petitioner_names) or "信访人"
+    where = f"问题属地：{region_name}；" if region_name else ""
+    return (
+        f"{position}．{number}　{people}反映“{placeholders.inline(title)}”"
+        f"（{where}收到日期：{chinese_date(received_on)}）"
+    )
+
+
+def _batch_lines(kind: NoticeKind, subject: Subject, facts: NoticeFacts) -> list[str]:
+    """The 集中交办单's list; a single case's notice of that kind lists the case itself."""
+    if facts.case_lines or kind != NoticeKind.BATCH_ASSIGNMENT:
+        return list(facts.case_lines)
+    return [
+        case_line(
+            1,
+            number=subject.number,
+            title=subject.title,
+            petitioner_names=subject.petitioner_names,
+            received_on=subject.received_on,
+        )
+    ]
+
+
 def notice_values(
     kind: NoticeKind, subject: Subject, facts: NoticeFacts, *, number: str, unit_name: str
 ) -> dict[str, str]:
     """The value of every placeholder for one notice."""
     people = "、".join(subject.petitioner_names)
+    lines = _batch_lines(kind, subject, facts)
     person = "你们" if len(subject.petitioner_names) > 1 else "你"
     default_addressee = facts.receiving_unit_name if kind in LETTER_KINDS else people
     values = {
@@ -215,6 +254,8 @@ def notice_values(
         "复查复核机关": facts.review_unit_name,
         "申请期限天数": ("" if facts.review_window_days is None else str(facts.review_window_days)),
         "复查复核告知": _review_sentence(kind, facts, person),
+        "事项件数": str(len(lines)) if lines else "",
+        "事项清单": "\n".join(lines),
     }
     if kind == NoticeKind.ACCEPTANCE:
         values["查询码"] = subject.query_code
@@ -236,6 +277,12 @@ def sample_values(kind: NoticeKind) -> dict[str, str]:
         review_unit_name="某市人民政府",
         review_window_days=30,
         receiving_unit_name="某县人民政府",
+        case_lines=(
+            "1．A01-2026-000001　张三反映“示例信访事项”（问题属地：示例区；"
+            "收到日期：2026年11月20日）",
+            "2．A01-2026-000002　李四反映“另一件示例事项”（问题属地：示例区；"
+            "收到日期：2026年11月21日）",
+        ),
     )
     subject = Subject(
         number="A01-2026-000001",
@@ -328,6 +375,56 @@ def issue_notice(
             detail={"case": case.number, "kind": kind.value},
         )
     return document
+
+
+@dataclass(frozen=True)
+class ComposedNotice:
+    """A numbered, rendered notice that belongs to no single case (集中交办单); the caller
+    stores it with what it belongs to and audits it."""
+
+    kind: NoticeKind
+    number: str
+    issued_on: dt.date
+    content: bytes
+    sha256: str
+    template_version: str
+
+
+def compose_batch_notice(*, actor: User, issuing_unit: Unit, facts: NoticeFacts) -> ComposedNotice:
+    """集中交办单 for one receiving unit: number it (文号, gapless on the same counter as
+    :func:`issue_notice` for this kind) and render ``facts.case_lines``. Writes only the
+    counter, so call it inside the transaction that stores the file (``batches.services``);
+    a rollback leaves no gap. Raises ValidationError when the facts are incomplete."""
+    kind = NoticeKind.BATCH_ASSIGNMENT
+    if not rules.can_work_cases(actor):
+        raise PermissionDenied("您的角色无权出具文书。")
+    if not facts.case_lines:
+        raise ValidationError(f"{kind.label}缺少：交办事项清单。")
+    check_facts(kind, facts)
+    template = current_template(kind)
+    blank = Subject(
+        number="",
+        title="",
+        request="",
+        facts_reasons="",
+        received_on=facts.issued_on,
+        petitioner_names=(),
+    )
+    with transaction.atomic():
+        year = facts.issued_on.year
+        sequence = next_number(f"doc:{issuing_unit.code}:{kind.value}:{year}")
+        number = f"{issuing_unit.code}{NUMBER_PREFIX[kind]}〔{year}〕{sequence}号"
+        values = notice_values(kind, blank, facts, number=number, unit_name=issuing_unit.name)
+        values |= {"收到日期": "", "人称": ""}  # no single case, no single petitioner
+        content = render(template.content, values, title=str(kind.label), author=issuing_unit.name)
+    return ComposedNotice(
+        kind=kind,
+        number=number,
+        issued_on=facts.issued_on,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        template_version=template.version,
+    )
 
 
 def record_download(document: Document, *, actor: User) -> None:

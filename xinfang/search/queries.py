@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models
 from django.db.models import QuerySet
 
+from xinfang.cases.access import accuser_withheld
 from xinfang.cases.models import Case
 from xinfang.cases.queries import CaseFilters, cases_visible_to
 from xinfang.search.analyzer import ParsedQuery, QueryTerm, run_tokens
@@ -169,7 +170,9 @@ def _scope(
 ) -> QuerySet[Case] | None:
     """Where every search starts: the visible cases and the list filters, optionally a range
     of ids (keyset paging); None when the user may see no case at all (administrators)."""
-    cases = filters.apply(cases_visible_to(user))
+    # The text of a 检举控告 is the accuser's material: never searched (nor exported, nor shown
+    # as a snippet) by the accused unit or a unit under it (第三十条、第四十六条).
+    cases = filters.apply(cases_visible_to(user)).exclude(accuser_withheld(user))
     if below is not None:
         cases = cases.filter(id__lt=below)
     if above is not None:

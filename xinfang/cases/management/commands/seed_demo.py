@@ -3,8 +3,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xinfang.batches.demo import seed_demo_batch
 from xinfang.cases.demo import DEFAULT_CASES, DEFAULT_SEED, seed_demo
 from xinfang.cases.models import Case
+from xinfang.supervision.demo import seed_supervision_demo
 
 MAX_CASES = 10_000_000
 
@@ -63,4 +65,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"另按办理流程办理到各个状态的演示事项 {result.walked} 件（含各类文书）。"
             )
+        if result.cases:
+            self.stdout.write(seed_supervision_demo().summary)  # 督办、挂牌督办、领导包案
+            batch = seed_demo_batch()  # 集中交办
+            if batch is not None:
+                self.stdout.write(f"集中交办演示批次：{batch}。")
         self.stdout.write("运行 python manage.py demo_logins 查看演示账号。")

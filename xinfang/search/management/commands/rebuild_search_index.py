@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinfang.search.rebuild import DEFAULT_BATCH, Progress, StaleIndexError, rebuild
+from xinfang.search.termstats import refresh_term_statistics
 
 
 class Command(BaseCommand):
@@ -52,6 +53,9 @@ class Command(BaseCommand):
             )
         except StaleIndexError as error:
             raise CommandError(str(error)) from None
+        # Related cases weigh words by how common they are in the index just built.
+        sample = refresh_term_statistics()
+        self.stdout.write(f"  词频已统计：抽样 {sample.documents} 件。")
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
