@@ -280,6 +280,8 @@ XF_STATS_SATISFIED_RATINGS = env_list("XF_STATS_SATISFIED_RATINGS", ["满意", "
 XF_STATS_EVALUATION_TARGET = env_str("XF_STATS_EVALUATION_TARGET", "organ")  # or office
 XF_STATS_HANDLING_DONE = env_str("XF_STATS_HANDLING_DONE", "served")  # or replied
 XF_STATS_RATES = env_list("XF_STATS_RATES", [])  # overrides: rate=numerator/denominator
+# Read the statistics from the precomputed daily counts where they answer exactly (stats.models)
+XF_STATS_ROLLUP = env_bool("XF_STATS_ROLLUP", default=True)
 for _name, _value, _allowed in (
     ("XF_STATS_EVALUATION_TARGET", XF_STATS_EVALUATION_TARGET, ("organ", "office")),
     ("XF_STATS_HANDLING_DONE", XF_STATS_HANDLING_DONE, ("served", "replied")),

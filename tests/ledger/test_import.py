@@ -37,7 +37,7 @@ def _events(name: str) -> int:
     return AuditEvent.objects.filter(event=name).count()
 
 
-def test_each_valid_row_becomes_a_registered_case_with_its_own_audit_event(
+def test_each_valid_row_becomes_a_registered_case_and_the_batch_one_audit_event(
     clerk: User, category: ContentCategory
 ) -> None:
     person = id_number(3)
@@ -56,7 +56,12 @@ def test_each_valid_row_becomes_a_registered_case_with_its_own_audit_event(
     assert {case.channel for case in cases} == {Channel.ONLINE}
     assert str(cases[1].received_on) == "2023-06-02"
     assert cases[1].case_petitioners.get().petitioner.decrypt("id_number") == person
-    assert _events("case.register") == 2
+    registered = AuditEvent.objects.get(event="ledger.register")
+    assert registered.detail["rows"] == [
+        [2, "id:l0001", "A01-2023-000001"],
+        [3, "id:l0002", "A01-2023-000002"],
+    ]
+    assert (registered.object_id, registered.actor_id) == (str(ledger.uid), clerk.pk)
     assert (_events("ledger.upload"), _events("ledger.map"), _events("ledger.finish")) == (1, 1, 1)
 
 

@@ -15,6 +15,7 @@ Categories: 城乡建设 03 › 物业管理 0301 (tests/conftest.py), 房屋征
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +25,22 @@ from django.utils import timezone
 from tests.conftest import Units
 from tests.factories import CaseFactory, ContentCategoryFactory, RegionFactory, UserFactory
 from xinfang.accounts.enums import RegionLevel, Role
-from xinfang.accounts.models import Region, User
-from xinfang.cases.enums import Channel, HandlingCategory, PetitionForm
-from xinfang.cases.models import Case, Contact, ContentCategory
+from xinfang.accounts.models import Region, Unit, User
+from xinfang.cases.enums import (
+    CaseStatus,
+    Channel,
+    ClaimRoute,
+    HandlingCategory,
+    PetitionForm,
+    TerminationReason,
+)
+from xinfang.cases.models import Case, Contact, ContentCategory, RuleSet
+from xinfang.portal.enums import EvaluationChannel, EvaluationTarget
+from xinfang.portal.models import Evaluation
 from xinfang.stats.periods import Period
 from xinfang.stats.queries import StatsFilters
+from xinfang.supervision.enums import ResponseKind, Trigger
+from xinfang.supervision.models import LeaderCase, Listing, OrderResponse, SupervisionOrder
 
 ZONE = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, what the settings use
 FIRST_HALF = Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
@@ -159,9 +171,108 @@ EXPECTED = {
     "repeat_cases": 2,
 }
 
+#: 督办, 挂牌 and 包案 in the first half of 2026 (see ``supervise``).
+SUPERVISION_EXPECTED = {
+    "supervised": 2,
+    "supervision_answered": 1,
+    "listed": 1,
+    "lead_taken": 3,
+    "lead_resolved": 1,
+}
+#: … and in the whole of 2026.
+SUPERVISION_YEAR = {
+    "supervised": 3,
+    "supervision_answered": 2,
+    "listed": 2,
+    "lead_taken": 3,
+    "lead_resolved": 2,
+}
+
+
+def _order(case: Case, issued: str, *, to: Unit, by: User, number: str) -> SupervisionOrder:
+    day = dt.date.fromisoformat(issued)
+    assert by.unit is not None
+    return SupervisionOrder.objects.create(
+        number=number,
+        case=case,
+        trigger=Trigger.MANUAL,
+        issued_to=to,
+        issuing_unit=by.unit,
+        issued_by=by,
+        requirement="请于期限内书面答复办理情况。",
+        issued_on=day,
+        due_on=day + dt.timedelta(days=30),
+    )
+
+
+def _answer(order: SupervisionOrder, when: str, *, actor: User) -> None:
+    OrderResponse.objects.create(
+        order=order,
+        kind=ResponseKind.ANSWER,
+        text="已按要求办理。",
+        actor=actor,
+        actor_unit=order.issued_to,
+        occurred_at=at(when),
+    )
+
+
+def supervise(cases: dict[str, Case], units: Units, supervisor: User, leader: User) -> None:
+    """督办, 挂牌 and 包案 on the world's cases (first half of 2026 = H1):
+
+    ====  ===================================================================================
+    case  what happened
+    ====  ===================================================================================
+    A     督办 02-10, answered 02-20;督办 again 03-01 (the case counts once)
+    C     督办 06-20, answered 07-02 (after H1); 包案 05-06; 终结 07-15 (期限届满未申请)
+    F     督办 07-05 (after H1)
+    I     督办 2025-12-20, answered 2026-01-05 (the order is not of 2026)
+    B     挂牌 04-10; 包案 03-10; 办结 05-30 (化解 within H1)
+    E     挂牌 07-10 (after H1); 包案 01-15, handed back 02-01, taken again 03-01 (counts once)
+    ====  ===================================================================================
+
+    H1: 督办 A C = 2, answered A = 1, 挂牌 B = 1, 包案 B C E = 3, 化解 B = 1.
+    2026: 督办 A C F = 3, answered A C = 2, 挂牌 B E = 2, 包案 B C E = 3, 化解 B C = 2.
+    """
+    a, b, c, e, f, i = (cases[name] for name in "ABCEFI")
+    first = _order(a, "2026-02-10", to=units.unit_a, by=supervisor, number="督-2026-1")
+    _answer(first, "2026-02-20", actor=leader)
+    _order(a, "2026-03-01", to=units.unit_a, by=supervisor, number="督-2026-2")
+    late = _order(c, "2026-06-20", to=units.unit_b, by=supervisor, number="督-2026-3")
+    _answer(late, "2026-07-02", actor=leader)
+    _order(f, "2026-07-05", to=units.unit_b, by=supervisor, number="督-2026-4")
+    old = _order(i, "2025-12-20", to=units.unit_b, by=supervisor, number="督-2025-9")
+    _answer(old, "2026-01-05", actor=leader)
+    for case, day, number in ((b, "2026-04-10", "挂-1"), (e, "2026-07-10", "挂-2")):
+        Listing.objects.create(
+            number=number,
+            case=case,
+            name=f"挂牌督办{number}",
+            leader=leader,
+            deadline=dt.date(2026, 9, 30),
+            listed_by=supervisor,
+            listed_on=dt.date.fromisoformat(day),
+        )
+    other_leader = UserFactory(
+        username="leader_a", full_name="住建局领导", unit=units.unit_a, roles=[Role.LEADER]
+    )
+    on = dt.date.fromisoformat
+    LeaderCase.objects.create(case=b, leader=leader, taken_on=on("2026-03-10"))
+    LeaderCase.objects.create(case=c, leader=leader, taken_on=on("2026-05-06"))
+    LeaderCase.objects.create(
+        case=e, leader=leader, taken_on=on("2026-01-15"), released_on=on("2026-02-01")
+    )
+    LeaderCase.objects.create(case=e, leader=other_leader, taken_on=on("2026-03-01"))
+    LeaderCase.objects.create(case=i, leader=leader, taken_on=on("2025-12-31"))
+    Case.objects.filter(pk=b.pk).update(status=CaseStatus.CLOSED, closed_on=on("2026-05-30"))
+    Case.objects.filter(pk=c.pk).update(
+        status=CaseStatus.TERMINATED,
+        closed_on=on("2026-07-15"),
+        termination_reason=TerminationReason.WINDOW_LAPSED,
+    )
+
 
 @pytest.fixture
-def world(units: Units, clerk: User, places: Places) -> World:
+def world(units: Units, clerk: User, places: Places, supervisor: User, leader: User) -> World:
     """Contacts of the first half of 2026 (A1区 = 990102 with its township 990102001):
 
     ====  ==========  ================  ===================================================
@@ -264,7 +375,99 @@ def world(units: Units, clerk: User, places: Places) -> World:
         name: Case.objects.get(pk=case.pk)
         for name, case in zip("ABCDEFGHI", [a, b, c, d, e, f, g, h, i], strict=True)
     }
+    supervise(cases, u, supervisor, leader)
+    cases = {name: Case.objects.get(pk=case.pk) for name, case in cases.items()}
     return World(p, u, cases, StatsFilters(period=FIRST_HALF))
+
+
+STATUSES = [
+    CaseStatus.REGISTERED,
+    CaseStatus.TRANSFERRED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_HANDLING,
+    CaseStatus.NOT_ACCEPTED,
+    CaseStatus.NOT_REACCEPTED,
+    CaseStatus.SERVED,
+    CaseStatus.CLOSED,
+    CaseStatus.TERMINATED,
+]
+
+
+D = dt.date.fromisoformat
+
+
+def _maybe(rng: random.Random, day: dt.date, low: int, high: int) -> dt.date | None:
+    return day + dt.timedelta(days=rng.randint(low, high)) if rng.random() < 0.7 else None
+
+
+@pytest.fixture
+def mixed(clerk: User, places: Places, units: Units) -> list[Case]:
+    """90 cases received from October 2025 to November 2026, their contacts and ratings."""
+    RuleSet.objects.create(
+        jurisdiction="浙江",
+        name="浙江省信访条例",
+        effective_from=D("2025-01-01"),
+        limits={"acceptance_notice": {"days": 5, "unit": "workdays"}, "handling": {"days": 30}},
+        roll_forward=False,
+    )
+    rng = random.Random(20261126)
+    regions = [places.city, places.district, places.township, places.other]
+    categories = [places.property, places.expropriation, places.wages]
+    cases = []
+    for n in range(90):
+        received = D("2025-10-01") + dt.timedelta(days=rng.randint(0, 420))
+        transferred = _maybe(rng, received, 0, 12)
+        accepted = _maybe(rng, transferred or received, 0, 25)
+        status = rng.choice(STATUSES)
+        case = make_case(
+            clerk,
+            received=received.isoformat(),
+            region=rng.choice(regions),
+            category=rng.choice(categories),
+            handling_unit=rng.choice([None, units.unit_a, units.unit_b]),
+            channel=rng.choice(list(Channel)),
+            title=f"随机{n}",
+            litigation=rng.random() < 0.1,
+            handling_category=rng.choice(list(HandlingCategory)),
+            claim_route=rng.choice([None, ClaimRoute.PETITION, ClaimRoute.PETITION, 1]),
+            status=status,
+            transferred_on=transferred,
+            assignment_due_on=_maybe(rng, received, 20, 60) if rng.random() < 0.3 else None,
+            accepted_on=accepted,
+            extension_days=rng.choice([0, 0, 0, 15, 30]),
+            replied_on=_maybe(rng, accepted or received, 20, 80),
+            served_on=_maybe(rng, accepted or received, 25, 85),
+            closed_on=_maybe(rng, received, 5, 120),
+            termination_reason=TerminationReason.WINDOW_LAPSED
+            if status == CaseStatus.TERMINATED
+            else "",
+            due_on=_maybe(rng, received, -30, 90),
+            rule_set_key=rng.choice(
+                ["national@2022-05-01", "浙江@2025-01-01", "浙江@2025-01-01", "湖南@2020-01-01"]
+            ),
+        )
+        first = at(received.isoformat(), rng.choice(["00:10", "10:00", "23:30"]))
+        for visit_number in range(rng.choice([1, 1, 2, 3, 4])):
+            when = first + dt.timedelta(days=rng.randint(-3, 90) if visit_number else 0)
+            visit(
+                case,
+                when,
+                channel=rng.choice([Channel.VISIT, Channel.VISIT, Channel.LETTER, Channel.PHONE]),
+                people=rng.choice([1, 1, 2, 5, 8]),
+                repeat=visit_number > 0,
+                reception=rng.choice([units.office, units.hall]),
+            )
+        for target in EvaluationTarget:
+            for _ in range(rng.choice([0, 0, 1, 2])):
+                Evaluation.objects.create(
+                    case=case,
+                    target=target,
+                    rating=rng.choice(["满意", "基本满意", "不满意"]),
+                    channel=EvaluationChannel.PORTAL,
+                    created_at=at(received.isoformat()) + dt.timedelta(days=rng.randint(30, 90)),
+                )
+        cases.append(case)
+    return cases
 
 
 @pytest.fixture

@@ -385,13 +385,6 @@ def test_a_rate_formula_naming_an_unknown_measure_stops_start_up(settings: Any) 
         parse_rate_overrides(["repeat_rate=no_such/cases_received"])
 
 
-def test_leader_case_resolution_is_marked_pending_never_a_number() -> None:
-    lead = next(r for r in rates() if r.key == "lead_resolution")
-
-    assert lead.pending == "暂无数据（领导包案功能未上线）"
-    assert lead.formula == lead.pending
-
-
 # --- 当前超期 ---------------------------------------------------------------------------------
 
 

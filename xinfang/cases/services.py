@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from xinfang.cases.access import (
     is_recused,
     may_see_petitioner,
 )
-from xinfang.cases.deadlines import Calendar, rule_set_for
+from xinfang.cases.deadlines import Calendar, RuleSetData, rule_set_for
 from xinfang.cases.enums import (
     Channel,
     ClaimRoute,
@@ -126,6 +126,15 @@ def next_number(scope: str, *, count: int = 1) -> int:
     raise RuntimeError(f"counter {scope} could not be created")  # pragma: no cover
 
 
+def case_number_scope(unit: Unit, year: int) -> str:
+    """The counter of a unit's case numbers in a year (by the year received)."""
+    return f"case:{unit.code}:{year}"
+
+
+def case_number(unit: Unit, year: int, sequence: int) -> str:
+    return f"{unit.code}-{year}-{sequence:06d}"
+
+
 def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
 
@@ -161,19 +170,32 @@ def _seal_petitioner(petitioner: Petitioner, data: PetitionerInput) -> None:
         petitioner.address_sealed = seal(data.address, aad=petitioner.aad("address"))
 
 
-def upsert_petitioners(petitioners: Sequence[PetitionerInput]) -> list[Petitioner]:
+SEALED_COLUMNS = (
+    "id_number_sealed",
+    "id_number_index",
+    "phone_sealed",
+    "phone_index",
+    "address_sealed",
+)
+
+
+def upsert_petitioners(
+    petitioners: Sequence[PetitionerInput],
+    *,
+    insert: Callable[[list[Petitioner]], object] | None = None,
+) -> list[Petitioner]:
     """The stored person for each input, in order. The same ID number is the same person:
     reuse the row, refreshing phone and address (a later input wins); everyone else is a new
-    row. One lookup for all the ID numbers, one INSERT for the new people."""
+    row. One lookup for all the ID numbers, one INSERT for the new people (``insert``, for a
+    bulk loader's own writer; ``bulk_create`` by default)."""
     keys = {
         data.id_number: id_number_index(data.id_number) for data in petitioners if data.id_number
     }
     known: dict[str, Petitioner] = {}
     if keys:
-        known = {
-            person.id_number_index: person
-            for person in Petitioner.objects.filter(id_number_index__in=set(keys.values()))
-        }
+        # Newest first, so that of two rows with one ID number the oldest is the person.
+        found = Petitioner.objects.filter(id_number_index__in=set(keys.values()))
+        known = {person.id_number_index: person for person in found.order_by("-pk")}
     stored = {person.pk for person in known.values()}
     people = []
     for data in petitioners:
@@ -186,19 +208,10 @@ def upsert_petitioners(petitioners: Sequence[PetitionerInput]) -> list[Petitione
         _seal_petitioner(person, data)
         people.append(person)
     new = list({id(person): person for person in people if person.pk is None}.values())
-    Petitioner.objects.bulk_create(new)
-    for person in {person.pk: person for person in people if person.pk in stored}.values():
-        person.save(update_fields=SEALED_COLUMNS)
+    (insert or Petitioner.objects.bulk_create)(new)
+    refreshed = list({person.pk: person for person in people if person.pk in stored}.values())
+    Petitioner.objects.bulk_update(refreshed, SEALED_COLUMNS)
     return people
-
-
-SEALED_COLUMNS = (
-    "id_number_sealed",
-    "id_number_index",
-    "phone_sealed",
-    "phone_index",
-    "address_sealed",
-)
 
 
 def _link_petitioners(
@@ -271,7 +284,23 @@ def _create_contact(
     representatives: int,
     is_repeat: bool,
 ) -> Contact:
-    return Contact.objects.create(
+    row = contact_row(
+        case, contact, actor=actor, representatives=representatives, is_repeat=is_repeat
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def contact_row(
+    case: Case,
+    contact: ContactInput,
+    *,
+    actor: User,
+    representatives: int,
+    is_repeat: bool,
+) -> Contact:
+    """The unsaved row of a contact, as registration writes it (bulk loaders save many)."""
+    return Contact(
         case=case,
         channel=contact.channel,
         occurred_at=contact.occurred_at,
@@ -375,27 +404,22 @@ def _replayed(idempotency_key: str | None, actor: User) -> Registration | None:
     return Registration(case=earlier, query_code=query_code_of(earlier), created=False)
 
 
-@transaction.atomic
-def _register(
+def case_row(
+    *,
     actor: User,
     unit: Unit,
     contact: ContactInput,
     data: CaseInput,
-    petitioners: Sequence[PetitionerInput],
-    attachments: Sequence[UploadedFile[bytes]],
-    idempotency_key: str | None,
-    written: list[Path],
-) -> Registration:
-    now = timezone.now()
-    year = timezone.localdate(contact.occurred_at).year
-    number = f"{unit.code}-{year}-{next_number(f'case:{unit.code}:{year}'):06d}"
-    query_code = new_query_code()
+    number: str,
+    query_code: str,
+    now: dt.datetime,
+    rules: RuleSetData,
+    idempotency_key: str | None = None,
+) -> Case:
+    """The unsaved row of a case being registered (已登记, deadline columns not yet set), as
+    registration writes it; bulk loaders save many at once."""
     received_on = timezone.localdate(contact.occurred_at)
-    # Pinned for the life of the case: a later provincial rule never moves its deadlines.
-    rules = rule_set_for(settings.XF_RULE_JURISDICTION, received_on)
-    calendar = Calendar()
-    calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
-    case = Case(
+    return Case(
         number=number,
         query_code_sealed=seal(query_code, aad=f"cases_case.query_code.{number}"),
         channel=contact.channel,
@@ -418,6 +442,39 @@ def _register(
         registering_unit=unit,
         idempotency_key=idempotency_key or None,
         rule_set_key=rules.key,
+    )
+
+
+@transaction.atomic
+def _register(
+    actor: User,
+    unit: Unit,
+    contact: ContactInput,
+    data: CaseInput,
+    petitioners: Sequence[PetitionerInput],
+    attachments: Sequence[UploadedFile[bytes]],
+    idempotency_key: str | None,
+    written: list[Path],
+) -> Registration:
+    now = timezone.now()
+    received_on = timezone.localdate(contact.occurred_at)
+    year = received_on.year
+    number = case_number(unit, year, next_number(case_number_scope(unit, year)))
+    query_code = new_query_code()
+    # Pinned for the life of the case: a later provincial rule never moves its deadlines.
+    rules = rule_set_for(settings.XF_RULE_JURISDICTION, received_on)
+    calendar = Calendar()
+    calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
+    case = case_row(
+        actor=actor,
+        unit=unit,
+        contact=contact,
+        data=data,
+        number=number,
+        query_code=query_code,
+        now=now,
+        rules=rules,
+        idempotency_key=idempotency_key,
     )
     # The deadline columns go in with the row: one INSERT, no UPDATE after it.
     columns = workflow.deadline_columns(case, today=timezone.localdate(now), calendar=calendar)

@@ -15,6 +15,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
@@ -156,6 +157,16 @@ def parse_people(value: Value) -> int:
     return int(text)
 
 
+@cache
+def _choice_names(choices: type[Channel] | type[HandlingCategory]) -> dict[str, str]:
+    """Code and label (folded) → code; built once (labels are translated on first use)."""
+    names: dict[str, str] = {}
+    for code, label in reversed(choices.choices):  # the first choice wins a shared name
+        names[_fold(str(label))] = str(code)
+        names[str(code)] = str(code)
+    return names
+
+
 def _choice(
     value: Value,
     words: Mapping[str, str],
@@ -163,9 +174,9 @@ def _choice(
     what: str,
 ) -> str:
     text = _fold(cell_text(value))
-    for code, label in choices.choices:
-        if text in (code, _fold(str(label))):
-            return str(code)
+    found = _choice_names(choices).get(text)
+    if found is not None:
+        return found
     for word, code in words.items():
         if word in text:
             return str(code)

@@ -1,9 +1,11 @@
 """Writes of the ledger import: upload, mapping, start, the import itself, discard. Audited.
 
-Every case is created by ``register_case`` with the importing clerk as actor, so numbering,
-deadlines, the audit trail and the search index are exactly those of a case registered at the
-desk. The stable key of each row (its ledger number, or a digest of its content) is recorded
-in ``ImportedRow``: importing the same rows again creates nothing.
+The cases are registered a batch at a time (:mod:`xinfang.ledger.registration`) with the
+importing clerk as actor: the rows, numbering, sealing, deadlines and search text of a case
+registered at the desk, with one audit event per batch naming every row and case. The stable
+key of each row (its ledger number, or a digest of its content) is recorded in
+``ImportedRow``: importing the same rows again creates nothing. Rows with a reply date arrive
+as historical, closed records (see the registration module).
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xinfang.accounts import rules
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.audit.services import record
 from xinfang.cases.enums import Channel, HandlingCategory
-from xinfang.cases.models import ContentCategory
-from xinfang.cases.services import register_case
+from xinfang.cases.models import Case, ContentCategory
 from xinfang.ledger import storage
 from xinfang.ledger.enums import REQUIRED_FIELDS, ImportStatus, LedgerField
 from xinfang.ledger.mapping import columns_from_preset, headers_of, suggest_columns
@@ -38,12 +39,13 @@ from xinfang.ledger.parsing import (
     category_table,
     region_table,
 )
-from xinfang.ledger.reading import LedgerFileError, Row, check_upload, open_sheet
-from xinfang.search.index import index_cases
+from xinfang.ledger.reading import LedgerFileError, Row, RowSpool, check_upload, open_sheet
+from xinfang.ledger.registration import RegistrationContext, idempotency_key, register_rows
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # rows per transaction: progress is saved, and other writers wait at most one batch
+BATCH = 500  # rows per transaction: progress is saved, and other writers wait at most one batch
+RETRIES = 3  # a batch that lost a race with a concurrent import of the same rows is redone
 CHECKED_AT_UPLOAD = 200  # rows read at upload to refuse a damaged file early
 
 
@@ -259,7 +261,7 @@ def _fail(ledger: LedgerImport, message: str) -> None:
 
 def run_import(ledger_id: int) -> LedgerImport:
     """The queued import: first read the whole file (a damaged or hostile file fails here and
-    nothing is written), then register each valid row, BATCH rows per transaction, recording
+    nothing is written), then register the valid rows, BATCH rows per transaction, recording
     progress, duplicates and every rejected row with its reasons."""
     ledger = LedgerImport.objects.select_related("created_by", "unit").get(pk=ledger_id)
     moved = LedgerImport.objects.filter(pk=ledger.pk, status=ImportStatus.QUEUED).update(
@@ -275,9 +277,12 @@ def run_import(ledger_id: int) -> LedgerImport:
     try:
         _check_clerk(actor)
         with open_sheet(ledger.file_kind, data) as sheet:
-            total = sum(1 for _ in sheet.rows)
-        LedgerImport.objects.filter(pk=ledger.pk).update(rows_total=total, message="正在导入……")
-        tally = _import_rows(ledger, actor, data)
+            spool = RowSpool(sheet.rows)
+        del data  # the spool holds the rows now
+        LedgerImport.objects.filter(pk=ledger.pk).update(
+            rows_total=spool.total, message="正在导入……"
+        )
+        tally = _import_rows(ledger, actor, spool)
     except (LedgerFileError, PermissionDenied) as error:
         _fail(ledger, _message(error))
         return _fresh(ledger)
@@ -323,86 +328,97 @@ def _message(error: Exception) -> str:
     return str(error) or "导入失败。"
 
 
-def _import_rows(ledger: LedgerImport, actor: User, data: bytes) -> _Tally:
+def _import_rows(ledger: LedgerImport, actor: User, rows: RowSpool) -> _Tally:
     parser = row_parser(ledger, actor)
+    context = RegistrationContext(actor=actor, unit=ledger.unit)
     tally = _Tally()
     batch: list[Row] = []
-    with open_sheet(ledger.file_kind, data) as sheet:
-        for row in sheet.rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                _import_batch(ledger, actor, parser, batch, tally)
-                batch = []
-        if batch:
-            _import_batch(ledger, actor, parser, batch, tally)
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            _import_batch(ledger, parser, context, batch, tally)
+            batch = []
+    if batch:
+        _import_batch(ledger, parser, context, batch, tally)
     return tally
 
 
-@transaction.atomic
 def _import_batch(
-    ledger: LedgerImport, actor: User, parser: RowParser, rows: list[Row], tally: _Tally
+    ledger: LedgerImport,
+    parser: RowParser,
+    context: RegistrationContext,
+    rows: list[Row],
+    tally: _Tally,
 ) -> None:
+    """One transaction: the batch's valid new rows registered, its rejected rows recorded,
+    the progress saved. A concurrent import of the same rows (PostgreSQL lets both read
+    before either writes) makes this one fail on the unique row key: it is redone, and then
+    finds those rows imported."""
     parsed = [(row, parser.parse(row)) for row in rows]
+    for attempt in range(RETRIES):
+        try:
+            with transaction.atomic():
+                outcome = _write_batch(ledger, context, parsed, tally)
+        except IntegrityError:
+            if attempt == RETRIES - 1:
+                raise
+            continue
+        tally.done += len(parsed)
+        tally.imported += len(outcome.imported)
+        tally.duplicates += outcome.duplicates
+        tally.rejected += outcome.rejected
+        tally.seen.update(outcome.imported)
+        return
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    imported: set[str]  # row keys
+    duplicates: int
+    rejected: int
+
+
+def _write_batch(
+    ledger: LedgerImport,
+    context: RegistrationContext,
+    parsed: list[tuple[Row, ParsedRow | RowProblem]],
+    tally: _Tally,
+) -> _Outcome:
     keys = [result.key for _, result in parsed if isinstance(result, ParsedRow)]
     existing = set(
         ImportedRow.objects.filter(
             unit=ledger.unit, source=ledger.source, row_key__in=keys
         ).values_list("row_key", flat=True)
     )
-    for row, result in parsed:
-        tally.done += 1
-        if isinstance(result, RowProblem):
-            _reject(ledger, row, result.reasons, tally)
-        elif result.key in existing or result.key in tally.seen:
-            tally.duplicates += 1
-        else:
-            tally.seen.add(result.key)
-            _import_row(ledger, actor, row, result, tally)
-    LedgerImport.objects.filter(pk=ledger.pk).update(
-        rows_done=tally.done,
-        imported=tally.imported,
-        duplicates=tally.duplicates,
-        rejected=tally.rejected,
+    # A case registered from the row without its key (a row key removed by hand) counts too.
+    submissions = {idempotency_key(ledger, key): key for key in keys if key not in existing}
+    registered = Case.objects.filter(idempotency_key__in=list(submissions))
+    existing.update(
+        submissions[str(key)] for key in registered.values_list("idempotency_key", flat=True)
     )
+    fresh: set[str] = set()
+    valid: list[ParsedRow] = []
+    rejected: list[RejectedRow] = []
+    for row, result in parsed:
+        if isinstance(result, RowProblem):
+            rejected.append(_rejected(ledger, row, result.reasons))
+        elif not (result.key in existing or result.key in fresh or result.key in tally.seen):
+            fresh.add(result.key)
+            valid.append(result)
+    RejectedRow.objects.bulk_create(rejected)
+    register_rows(ledger, valid, context=context)
+    duplicates = len(parsed) - len(valid) - len(rejected)
+    LedgerImport.objects.filter(pk=ledger.pk).update(
+        rows_done=tally.done + len(parsed),
+        imported=tally.imported + len(valid),
+        duplicates=tally.duplicates + duplicates,
+        rejected=tally.rejected + len(rejected),
+    )
+    return _Outcome(imported=fresh, duplicates=duplicates, rejected=len(rejected))
 
 
-def _import_row(
-    ledger: LedgerImport, actor: User, row: Row, parsed: ParsedRow, tally: _Tally
-) -> None:
-    marker = f"ledger|{ledger.unit_id}|{ledger.source}|{parsed.key}"
-    try:
-        with transaction.atomic():
-            registration = register_case(
-                actor=actor,
-                contact=parsed.contact,
-                case=parsed.case,
-                petitioners=[parsed.petitioner],
-                idempotency_key=_digest(marker.encode()),
-            )
-            if not registration.created:
-                tally.duplicates += 1
-                return
-            ImportedRow.objects.create(
-                unit=ledger.unit,
-                source=ledger.source,
-                row_key=parsed.key,
-                case=registration.case,
-                ledger_import=ledger,
-                row_number=parsed.number,
-                reply=parsed.reply,
-                replied_on=parsed.replied_on,
-            )
-            if parsed.reply:
-                index_cases([registration.case.pk])  # the reply is searchable text too
-    except ValidationError as error:
-        _reject(ledger, row, error.messages, tally)
-        return
-    tally.imported += 1
-
-
-def _reject(ledger: LedgerImport, row: Row, reasons: list[str], tally: _Tally) -> None:
-    tally.rejected += 1
-    RejectedRow.objects.create(
+def _rejected(ledger: LedgerImport, row: Row, reasons: list[str]) -> RejectedRow:
+    return RejectedRow(
         ledger_import=ledger, row_number=row.number, reasons="；".join(reasons)[:2000]
     )
 

@@ -30,10 +30,9 @@ from xinfang.portal.models import Evaluation
 from xinfang.stats.clocks import Clocks
 from xinfang.stats.enums import Aggregate, Base, EvaluationBasis, HandlingDone
 from xinfang.stats.periods import Period
-
-LEAD_PENDING = "暂无数据（领导包案功能未上线）"
-SUPERVISION_PENDING = "暂无数据（督办功能未上线）"
-LISTING_PENDING = "暂无数据（挂牌督办功能未上线）"
+from xinfang.supervision.enums import ResponseKind
+from xinfang.supervision.models import LeaderCase, Listing, SupervisionOrder
+from xinfang.supervision.queries import RESOLVED_TERMINATIONS
 
 
 class Window:
@@ -78,6 +77,10 @@ class Measure:
     #: The date column the period restricts, when it is the only period condition: a month
     #: breakdown may then GROUP BY month of this column instead of one query per month.
     bucket: str = ""
+    #: A contact measure's condition as (field, value) pairs a contact must all match: what
+    #: ``facts`` evaluates per contact for the precomputed daily counts (``condition`` and
+    #: ``rest`` are built from the same pairs).
+    flags: tuple[tuple[str, object], ...] = ()
     pending: str = ""
 
     @property
@@ -139,6 +142,7 @@ def _contact_measure(
         aggregate=Aggregate.PEOPLE if people else Aggregate.COUNT,
         indexed=_occurred,
         bucket="occurred_at",
+        flags=tuple(where.items()),
     )
 
 
@@ -343,6 +347,52 @@ def _assigned(window: Window) -> Q:
     return _routed(window) & Q(assignment_due_on__isnull=False)
 
 
+# 督办, 挂牌督办, 领导包案: the same definitions as ``supervision.queries.supervision_figures``
+# and ``leader_cases_resolution`` (tests/stats/test_supervision.py holds them equal). Each reads
+# its own small table by date, so the WHERE narrows the cases to those few by primary key.
+
+
+def _orders_issued(window: Window) -> QuerySet[SupervisionOrder]:
+    period = window.period
+    return SupervisionOrder.objects.filter(issued_on__gte=period.start, issued_on__lte=period.end)
+
+
+def _supervised(window: Window) -> Q:
+    return Q(pk__in=_orders_issued(window).values("case_id"))
+
+
+def _supervision_answered(window: Window) -> Q:
+    _, after = window.bounds
+    answered = _orders_issued(window).filter(
+        responses__kind=ResponseKind.ANSWER, responses__occurred_at__lt=after
+    )
+    return Q(pk__in=answered.values("case_id"))
+
+
+def _listed(window: Window) -> Q:
+    period = window.period
+    listings = Listing.objects.filter(listed_on__gte=period.start, listed_on__lte=period.end)
+    return Q(pk__in=listings.values("case_id"))
+
+
+def _lead_taken(window: Window) -> Q:
+    period = window.period
+    taken = LeaderCase.objects.filter(taken_on__gte=period.start, taken_on__lte=period.end)
+    return Q(pk__in=taken.values("case_id"))
+
+
+def _resolved_by_end(window: Window) -> Q:
+    """办结, or 终结 for a reason that settles the matter, by the period's end."""
+    return Q(closed_on__lte=window.period.end) & (
+        Q(status=CaseStatus.CLOSED)
+        | Q(status=CaseStatus.TERMINATED, termination_reason__in=RESOLVED_TERMINATIONS)
+    )
+
+
+def _lead_resolved(window: Window) -> Q:
+    return _lead_taken(window) & _resolved_by_end(window)
+
+
 def satisfied_ratings() -> list[str]:
     return list(settings.XF_STATS_SATISFIED_RATINGS)
 
@@ -460,32 +510,46 @@ def case_measures() -> list[Measure]:
             "最近一次交办日期在统计期内的事项",
             _assigned,
         ),
-        Measure(
+        _case_measure(
             "supervised",
             "督办事项",
-            "件",
-            Base.CASE,
-            SUPERVISION_PENDING,
-            None,
-            pending=SUPERVISION_PENDING,
+            "统计期内发出督办单（人工督办或按规则督办）的事项，一件事项多次督办计一次",
+            _supervised,
+            indexed=_supervised,
+            rest=_flags(),
         ),
-        Measure(
+        _case_measure(
             "supervision_answered",
-            "督办已答复",
-            "件",
-            Base.CASE,
-            SUPERVISION_PENDING,
-            None,
-            pending=SUPERVISION_PENDING,
+            "督办已答复事项",
+            "督办事项中，被督办单位在统计期结束前对统计期内的督办单作出书面答复的事项",
+            _supervision_answered,
+            indexed=_supervision_answered,
+            rest=_flags(),
         ),
-        Measure(
+        _case_measure(
             "listed",
             "挂牌督办事项",
-            "件",
-            Base.CASE,
-            LISTING_PENDING,
-            None,
-            pending=LISTING_PENDING,
+            "统计期内列入挂牌督办名单的事项",
+            _listed,
+            indexed=_listed,
+            rest=_flags(),
+        ),
+        _case_measure(
+            "lead_taken",
+            "领导包案事项",
+            "统计期内由领导包案的事项，一件事项多次包案计一次",
+            _lead_taken,
+            indexed=_lead_taken,
+            rest=_flags(),
+        ),
+        _case_measure(
+            "lead_resolved",
+            "包案化解事项",
+            "领导包案事项中，统计期结束前已办结，或因调解、和解协议已履行或复查（复核）申请期限"
+            "届满未申请而终结的事项",
+            _lead_resolved,
+            indexed=_lead_taken,
+            rest=_resolved_by_end,
         ),
     ]
 
@@ -496,7 +560,7 @@ DEFAULT_RATES = (
     Rate("participation", "参评率", "evaluated", "served"),
     Rate("satisfaction", "满意率", "satisfied", "evaluated"),
     Rate("repeat_rate", "重复信访率", "repeat_cases", "cases_received"),
-    Rate("lead_resolution", "领导包案化解率", "", "", pending=LEAD_PENDING),
+    Rate("lead_resolution", "领导包案化解率", "lead_resolved", "lead_taken"),
 )
 
 
@@ -587,4 +651,15 @@ SUMMARY_KEYS = (
     "contacts_total",
     "repeat_contacts",
     "cases_received",
+)
+
+#: 转送、交办、督办 activity (第四十一条), shown beside the 基本情况 line and in the report.
+SUPERVISION_KEYS = (
+    "transferred",
+    "assigned",
+    "supervised",
+    "supervision_answered",
+    "listed",
+    "lead_taken",
+    "lead_resolved",
 )

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from xinfang.stats.enums import Dimension
 from xinfang.stats.measures import (
-    LISTING_PENDING,
     MEASURES,
     SUMMARY_KEYS,
+    SUPERVISION_KEYS,
     Measure,
     Rate,
     rates,
@@ -141,6 +141,16 @@ class Summary:
     lines: list[FigureLine]
     rate_lines: list[RateLine]
     sentence: str
+
+    @property
+    def basic_lines(self) -> list[FigureLine]:
+        """The 基本情况 line's figures."""
+        return [line for line in self.lines if line.measure.key in SUMMARY_KEYS]
+
+    @property
+    def activity_lines(self) -> list[FigureLine]:
+        """转送、交办、督办、挂牌督办、领导包案 (第四十一条)."""
+        return [line for line in self.lines if line.measure.key in SUPERVISION_KEYS]
 
 
 def summary(
@@ -275,11 +285,14 @@ def chart(
     )
 
 
+#: The dashboard's and the summary export's figures: the 基本情况 line and the activity.
+DASHBOARD_KEYS = SUMMARY_KEYS + SUPERVISION_KEYS
+
+
 @dataclass(frozen=True)
 class Dashboard:
     summary: Summary
     charts: dict[str, ChartData]
-    listing_pending: str = LISTING_PENDING
 
     @property
     def chart_json(self) -> dict[str, Any]:
@@ -296,10 +309,10 @@ def _dashboard(user: AnyUser, filters: StatsFilters, today: dt.date) -> Dashboar
     received = ("cases_received",)
     by_category = breakdown(user, filters, Dimension.CATEGORY, keys=received, today=today)
     by_region = breakdown(user, filters, Dimension.REGION, keys=received, today=today)
-    unit_keys = ("cases_received", "overdue_now", "severe_now")
+    unit_keys = ("cases_received", "overdue_now", "severe_now", "supervised")
     by_unit = breakdown(user, filters, Dimension.UNIT, keys=unit_keys, today=today)
     return Dashboard(
-        summary=summary(user, filters, today=today),
+        summary=summary(user, filters, keys=DASHBOARD_KEYS, today=today),
         charts={
             "trend": chart(trend, TREND_KEYS, filters),
             "category": chart(by_category, received, filters, top=TOP_GROUPS),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Case as Case_
 from django.db.models import (
     Count,
@@ -31,7 +32,7 @@ from xinfang.accounts.models import Region, Unit
 from xinfang.cases.enums import Channel, HandlingCategory
 from xinfang.cases.models import Case, Contact, ContentCategory
 from xinfang.cases.queries import Cursor, visibility_branches
-from xinfang.stats import rollup
+from xinfang.stats import precomputed, rollup
 from xinfang.stats.clocks import shared_clocks
 from xinfang.stats.enums import Aggregate, Base, Dimension
 from xinfang.stats.measures import MEASURES, Measure, Rate, Window, rates
@@ -168,16 +169,17 @@ def _case_conditions(filters: StatsFilters) -> Q:
     return condition
 
 
-_visibility: ContextVar[dict[int | None, Q | None] | None] = ContextVar(
+_visibility: ContextVar[dict[int | None, tuple[Q | None, bool]] | None] = ContextVar(
     "stats_visibility", default=None
 )
 
 
 @contextmanager
 def computation() -> Iterator[None]:
-    """One page's or one report's figures: the visibility condition is read once per user
-    and the clocks share one calendar (nested blocks reuse the outer one)."""
-    with shared_clocks():
+    """One page's or one report's figures: the visibility condition is read once per user,
+    the clocks share one calendar, and the precomputed counts are brought up to date once
+    (nested blocks reuse the outer one)."""
+    with shared_clocks(), precomputed.one_fold():
         if _visibility.get() is not None:
             yield
             return
@@ -188,17 +190,27 @@ def computation() -> Iterator[None]:
             _visibility.reset(token)
 
 
-def _visible(user: AnyUser) -> Q | None:
-    """``cases_visible_to``'s condition (None: nothing visible)."""
+def _scope_of(user: AnyUser) -> tuple[Q | None, bool]:
+    """``cases_visible_to``'s condition (None: nothing visible), and whether it is every
+    case (an unrestricted branch: the root unit)."""
     cache = _visibility.get()
     key = getattr(user, "pk", None)
     if cache is not None and key in cache:
         return cache[key]
     branches = visibility_branches(user)
-    visible = reduce(operator.or_, branches) if branches else None
+    everything = any(not branch for branch in branches)  # Q() | Q(x) would be Q(x)
+    visible = Q() if everything else reduce(operator.or_, branches) if branches else None
     if cache is not None:
-        cache[key] = visible
-    return visible
+        cache[key] = (visible, everything)
+    return visible, everything
+
+
+def _visible(user: AnyUser) -> Q | None:
+    return _scope_of(user)[0]
+
+
+def sees_everything(user: AnyUser) -> bool:
+    return _scope_of(user)[1]
 
 
 def contact_scope(user: AnyUser, filters: StatsFilters) -> QuerySet[Contact]:
@@ -282,6 +294,41 @@ def _aggregates(
     return {m.key: _aggregate(m, window, narrowed_to) for m in measures}
 
 
+Plan = dict[precomputed.Slice, list[Measure]]
+
+
+def _plan(
+    user: AnyUser, filters: StatsFilters, dimension: Dimension | None, chosen: Sequence[Measure]
+) -> Plan:
+    """The measures the precomputed counts answer exactly here, by the rows that answer
+    them (one query serves contacts and cases when their rows are the same); empty when the
+    counts cannot answer (the reader's scope, the filters, or counts not current)."""
+    members = precomputed.answerable(chosen)
+    if not members or not settings.XF_STATS_ROLLUP or not sees_everything(user):
+        return {}
+    plan: Plan = {}
+    for base in (Base.CONTACT, Base.CASE):
+        of_base = [m for m in members if m.base == base]
+        part = precomputed.slice_for(filters, dimension, base) if of_base else None
+        if part is not None:
+            plan.setdefault(part, []).extend(of_base)
+    if plan and not precomputed.ready():
+        return {}
+    return plan
+
+
+def _counted(plan: Plan, window: Window, *, grouped: bool) -> dict[Any, dict[str, int]]:
+    result: dict[Any, dict[str, int]] = {}
+    for part, members in plan.items():
+        for value, values in precomputed.counts(part, members, window, grouped=grouped).items():
+            result.setdefault(value, {}).update(values)
+    return result
+
+
+def _planned(plan: Plan) -> set[str]:
+    return {m.key for members in plan.values() for m in members}
+
+
 @dataclass
 class Figures:
     """The values of some measures for one set of filters; rates computed from them."""
@@ -336,8 +383,11 @@ def figures(
     chosen = _measures(keys)
     values: dict[str, int] = {}
     with computation():
+        plan = _plan(user, filters, None, chosen)
+        values.update(_counted(plan, window, grouped=False).get(None, {}))
+        direct = [m for m in chosen if m.key not in _planned(plan)]
         for base, scope in ((Base.CONTACT, contact_scope), (Base.CASE, case_scope)):
-            for condition, group in _by_index([m for m in chosen if m.base == base], window):
+            for condition, group in _by_index([m for m in direct if m.base == base], window):
                 rows = _narrowed(scope(user, filters), condition)
                 result = rows.aggregate(**_aggregates(group, window, condition))
                 values.update({key: int(value or 0) for key, value in result.items()})
@@ -384,13 +434,16 @@ def _grouped(
     chosen: list[Measure],
     window: Window,
 ) -> dict[Any, dict[str, int]]:
-    """{group value: {measure: value}} with one GROUP BY query per base."""
-    result: dict[Any, dict[str, int]] = {}
+    """{group value: {measure: value}}: from the precomputed counts where they answer, else
+    with one GROUP BY query per base."""
+    plan = _plan(user, filters, dimension, chosen)
+    result = _counted(plan, window, grouped=True)
+    direct = [m for m in chosen if m.key not in _planned(plan)]
     for base, scope in ((Base.CONTACT, contact_scope), (Base.CASE, case_scope)):
         column = GROUP_COLUMNS[dimension][base]
         if column is None:
             continue
-        for condition, group in _by_index([m for m in chosen if m.base == base], window):
+        for condition, group in _by_index([m for m in direct if m.base == base], window):
             rows = _narrowed(scope(user, filters), condition).values(column)
             for item in rows.annotate(**_aggregates(group, window, condition)).order_by():
                 values = result.setdefault(item.pop(column), {})
@@ -411,14 +464,17 @@ def _month_bucket(column: str, months: list[Period]) -> Case_:
 def _by_month(
     user: AnyUser, filters: StatsFilters, chosen: list[Measure], today: dt.date
 ) -> list[Row]:
-    """Each month of the period as its own period. Measures whose period is one date column
-    are counted in one query GROUP BY month; the others month by month."""
+    """Each month of the period as its own period. Measures the precomputed counts answer,
+    and those without a single date column, month by month; the others in one query GROUP BY
+    month."""
     months = filters.period.months()
     counts: list[dict[str, int]] = [{} for _ in months]
     window = Window(filters.period, today)
+    planned = _planned(_plan(user, filters, Dimension.MONTH, chosen))
+    bucketed = [m for m in chosen if m.bucket and m.key not in planned]
     for base, scope in ((Base.CONTACT, contact_scope), (Base.CASE, case_scope)):
-        for column in {m.bucket for m in chosen if m.base == base and m.bucket}:
-            group = [m for m in chosen if m.base == base and m.bucket == column]
+        for column in {m.bucket for m in bucketed if m.base == base}:
+            group = [m for m in bucketed if m.base == base and m.bucket == column]
             for condition, members in _by_index(group, window):
                 grouped = (
                     _narrowed(scope(user, filters), condition)
@@ -431,10 +487,10 @@ def _by_month(
                     index = item.pop("st_month")
                     if 0 <= index < len(months):
                         counts[index].update({k: int(v or 0) for k, v in item.items()})
-    others = [m.key for m in chosen if not m.bucket]
+    others = [m.key for m in chosen if m not in bucketed]
     result = []
     for index, month in enumerate(months):
-        values = {m.key: 0 for m in chosen if m.bucket} | counts[index]
+        values = {m.key: 0 for m in bucketed} | counts[index]
         if others:
             values |= figures(user, filters.with_period(month), keys=others, today=today).values
         result.append(Row(rollup.month_group(month), Figures(values)))
@@ -472,7 +528,14 @@ def _breakdown(
         rows = _by_month(user, filters, chosen, today)
     else:
         window = Window(filters.period, today)
-        grouped = _grouped(user, filters, dimension, chosen, window)
+        # Groups with nothing to count are left out before the tree is rolled up: which
+        # values are present decides the level shown, and must not depend on how the figures
+        # were read (a GROUP BY over the cases received by the period's end lists every one).
+        grouped = {
+            value: counts
+            for value, counts in _grouped(user, filters, dimension, chosen, window).items()
+            if any(counts.values())
+        }
         groups = rollup.groups_for(dimension, list(grouped), filters, user)
         merged: dict[str, Row] = {}
         for value, counts in grouped.items():
@@ -611,5 +674,5 @@ UNIT_KEYS = (
 
 def unit_table(user: AnyUser, filters: StatsFilters, *, today: dt.date | None = None) -> Breakdown:
     """单位履责情况: per 主办单位 (rolled up below the chosen unit), the cases received, done
-    on time, overdue, satisfaction and repeats; 督办 columns stay pending until 督办 exists."""
+    on time, overdue, satisfaction, repeats, and the cases supervised (督办) and answered."""
     return breakdown(user, filters, Dimension.UNIT, keys=UNIT_KEYS, today=today)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from xinfang.documents import layout
 from xinfang.documents.services import chinese_date
 from xinfang.stats.charts import BarChart, Series, add_chart
 from xinfang.stats.enums import Dimension
-from xinfang.stats.measures import SUPERVISION_PENDING
+from xinfang.stats.measures import SUMMARY_KEYS, SUPERVISION_KEYS
 from xinfang.stats.overview import Summary, percent, summary
 from xinfang.stats.periods import Period
 from xinfang.stats.queries import (
@@ -43,29 +44,11 @@ DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessin
 TABLE_PT = 12  # 小四: tables and captions are set smaller than the 3号 body
 CAPTION_PT = 14
 TOP = 10
-REPORT_KEYS = (
-    "collective_batches",
-    "collective_people",
-    "collective_repeat_batches",
-    "collective_repeat_people",
-    "individual_people",
-    "individual_repeat_people",
-    "individual_litigation_people",
-    "letters",
-    "online",
-    "phone",
-    "fax",
-    "contacts_total",
-    "repeat_contacts",
-    "cases_received",
-    "transferred",
-    "assigned",
-    "overdue_now",
-)
+REPORT_KEYS = (*SUMMARY_KEYS, *SUPERVISION_KEYS, "overdue_now")
 
 
-#: Figures of the period, compared with the year before (the current overdue count is not).
-COMPARABLE_KEYS = frozenset(REPORT_KEYS) - {"overdue_now"}
+#: Table 1: the 基本情况 figures of the period, compared with the year before.
+COMPARABLE_KEYS = frozenset(SUMMARY_KEYS)
 
 
 def report_period(year: int, today: dt.date) -> Period:
@@ -238,7 +221,8 @@ def write_report(data: ReportData) -> bytes:
         f"{line.rate.label}{line.rate.pending}" for line in s.rate_lines if line.rate.pending
     )
     _paragraph(document, f"{rate_words}{'；' + pending if pending else ''}。")
-    _caption(document, f"表1　{data.year}年度信访基本情况")
+    numbers = itertools.count(1)  # tables in order; some appear only when there is data
+    _caption(document, f"表{next(numbers)}　{data.year}年度信访基本情况")
     _table(
         document,
         ["指标", "本期", "上年同期", "同比"],
@@ -274,7 +258,7 @@ def write_report(data: ReportData) -> bytes:
             ],
         ),
     )
-    _rates_table(document, data)
+    _rates_table(document, data, next(numbers))
 
     # 二、涉及领域
     _paragraph(document, "二、信访事项涉及的领域", layout.HEADING)
@@ -285,7 +269,7 @@ def write_report(data: ReportData) -> bytes:
             document,
             f"从内容分类看，反映较为集中的领域依次为{_named_list(top_categories[:5], whole)}。",
         )
-        _caption(document, "表3　信访事项内容分类情况")
+        _caption(document, f"表{next(numbers)}　信访事项内容分类情况")
         _table(
             document,
             ["内容分类", "新收事项（件）", "占比"],
@@ -316,12 +300,13 @@ def write_report(data: ReportData) -> bytes:
         item for item in _ranked(data.units, "cases_received", TOP + 1) if item[0] != NO_UNIT_LABEL
     ][:TOP]
     if top_units:
+        number = next(numbers)
         _paragraph(
             document,
             f"按主办单位统计，承办信访事项较多的机关依次为{_named_list(top_units[:5], whole)}。"
-            "各机关的办理情况见表4。",
+            f"各机关的办理情况见表{number}。",
         )
-        _caption(document, "表4　主要机关办理情况")
+        _caption(document, f"表{number}　主要机关办理情况")
         by_label = {row.group.label: row.figures for row in data.units.rows}
         rates_of = {rate.rate.key: rate.rate for rate in s.rate_lines}
         _table(
@@ -343,12 +328,39 @@ def write_report(data: ReportData) -> bytes:
 
     # 四、转送、交办、督办
     _paragraph(document, "四、转送、交办、督办情况", layout.HEADING)
+    lead_rate = next(line for line in s.rate_lines if line.rate.key == "lead_resolution")
     _paragraph(
         document,
         f"本年度转送信访事项{v['transferred']}件，交办{v['assigned']}件；截至"
         f"{data.today.month}月{data.today.day}日，办理超期事项{v['overdue_now']}件。"
-        f"督办情况{SUPERVISION_PENDING}。",
+        f"对{v['supervised']}件信访事项发出督办单，其中{v['supervision_answered']}件已书面答复"
+        f"（{_share(v['supervision_answered'], v['supervised'])}）；挂牌督办{v['listed']}件；"
+        f"领导包案{v['lead_taken']}件，已化解{v['lead_resolved']}件，"
+        f"领导包案化解率{lead_rate.shown}。",
     )
+    _caption(document, f"表{next(numbers)}　转送、交办、督办情况")
+    _table(
+        document,
+        ["事项", "本期（件）", "上年同期（件）", "同比"],
+        [
+            [
+                line.measure.label,
+                line.value,
+                line.year_before,
+                trend_words(line.value, line.year_before),
+            ]
+            for line in s.lines
+            if line.measure.key in SUPERVISION_KEYS
+        ],
+        [64, 28, 28, 36],
+    )
+    supervised = [item for item in _ranked(data.units, "supervised") if item[0] != NO_UNIT_LABEL]
+    if supervised:
+        answered = {row.group.label: row.figures["supervision_answered"] for row in data.units.rows}
+        named = "、".join(
+            f"{name}（督办{count}件，已答复{answered[name]}件）" for name, count in supervised[:5]
+        )
+        _paragraph(document, f"按主办单位统计，督办事项较多的是{named}。")
 
     # 五、建议
     _paragraph(document, "五、提出的建议及采纳情况", layout.HEADING)
@@ -371,8 +383,8 @@ def write_report(data: ReportData) -> bytes:
     return out.getvalue()
 
 
-def _rates_table(document: Any, data: ReportData) -> None:
-    _caption(document, f"表2　{data.year}年度信访工作比率")
+def _rates_table(document: Any, data: ReportData, number: int) -> None:
+    _caption(document, f"表{number}　{data.year}年度信访工作比率")
     _table(
         document,
         ["比率", "本期", "上年同期", "计算公式"],

@@ -147,7 +147,10 @@ def export(request: HttpRequest, table: str) -> FileResponse:
     _, filters = _filters(request)
     today = timezone.localdate()
     if table == "summary":
-        title, sheets = "统计汇总", exporters.summary_sheets(overview.summary(user, filters))
+        title, sheets = (
+            "统计汇总",
+            exporters.summary_sheets(overview.summary(user, filters, keys=overview.DASHBOARD_KEYS)),
+        )
     elif table == "units":
         title = "单位履责情况"
         sheets = [exporters.breakdown_sheet(unit_table(user, filters), filters, title)]
