@@ -86,7 +86,7 @@ def test_a_case_goes_from_the_office_to_the_unit_through_review_to_closure(
     expect(office.get_by_role("link", name="转送函")).to_be_visible()
 
     desk = open_as(handler)
-    desk.goto(f"{live_server.url}/cases/")
+    desk.goto(f"{live_server.url}/cases/desk/")  # 工作台, 新交办
     desk.get_by_role("link", name=case.number).click()
     expect(desk.locator(".procedure details.wf-step > summary")).to_have_text(["签收", "异议退回"])
     take_step(desk, "签收")
@@ -94,6 +94,11 @@ def test_a_case_goes_from_the_office_to_the_unit_through_review_to_closure(
     take_step(desk, "受理")
     confirm(desk, "受理")
     expect(desk.locator(".procedure .explain")).to_contain_text("受理日")
+    desk.locator("#add-note > summary").click()  # the unit's own investigation record
+    desk.get_by_label("记录类型").select_option(label="调查记录")
+    desk.get_by_label("内容", exact=True).fill("约谈物业公司负责人，调取收费备案材料。")
+    desk.get_by_role("button", name="保存记录").click()
+    expect(desk.locator(".timeline")).to_contain_text("约谈物业公司负责人")
     take_step(desk, "提交处理意见送审")
     desk.get_by_label("请求1的处理意见").select_option(label="予以支持")
     desk.get_by_label("请求1的事实和依据").fill("经核实，物业公司收费标准未经备案。")
