@@ -10,14 +10,7 @@ from typing import Any
 import pytest
 
 from bench import w4_stats
-from tests.stats.conftest import (  # noqa: F401 - fixtures
-    World,
-    leader_b,
-    mixed,
-    places,
-    today_is,
-    world,
-)
+from tests.stats.conftest import mixed, places, today_is, world  # noqa: F401 - fixtures
 from xinfang.accounts.models import User
 from xinfang.stats.periods import Period
 from xinfang.stats.queries import StatsFilters
@@ -53,6 +46,3 @@ def test_the_w4_year_is_the_twelve_months_up_to_the_reference_day() -> None:
         dt.date(2026, 11, 26),
         365,
     )
-
-
-__all__ = ["World"]
