@@ -9,6 +9,7 @@ database stays as it was built (the append-only audit trail keeps its events).""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -128,11 +129,9 @@ def server(token: str, log: Path) -> Iterator[int]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
+            with contextlib.suppress(OSError):  # not listening yet: ask again
                 if _request(port, token, "GET", "/api/v1/", None) == 200:
                     break
-            except OSError:
-                pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start; see {log}")
             time.sleep(0.2)

@@ -10,6 +10,7 @@ the exporter used before its own streaming writer), in a process of its own."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -31,12 +32,10 @@ LIMIT_MB = 300.0
 def _peak_mb() -> float:
     """This process's peak RSS: the high-water mark of its own memory (VmHWM). ru_maxrss
     would not do: Linux carries the parent's peak over into a child it starts."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no /proc: fall back to ru_maxrss
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

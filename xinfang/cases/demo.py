@@ -34,13 +34,11 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from itertools import accumulate
-from typing import Any
 from unittest import mock
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from xinfang.accounts.enums import RegionLevel, Role, UnitKind
@@ -75,6 +73,7 @@ from xinfang.cases.models import (
 )
 from xinfang.cases.services import id_number_index, new_query_code, phone_index
 from xinfang.core.crypto import keyring, seal
+from xinfang.core.inserts import RowInserter
 from xinfang.core.validators import with_check_digit
 
 DEMO_PASSWORD = "Xinfang-Demo-2026"  # noqa: S105 - the published demo password, not a secret
@@ -2483,90 +2482,6 @@ def ensure_demo_organisation() -> DemoOrganisation:
     )
 
 
-class _RowInserter:
-    """INSERTs of model instances through the driver's ``executemany``, ids reserved first.
-
-    ``bulk_create`` spends most of its time compiling one large statement and preparing every
-    value through its field; here the statement is built once per table, values that the
-    drivers take as they are (text, numbers, booleans, foreign-key ids) pass through, and only
-    dates, JSON, UUIDs, bytes and ``auto_now`` columns go through the field. Ids come from the
-    same counter ``bulk_create`` would use (SQLite's AUTOINCREMENT sequence, PostgreSQL's
-    identity sequence), so the rows are the ones it would have written. Other databases fall
-    back to ``bulk_create``.
-    """
-
-    _PREPARED = frozenset(
-        {"DateField", "DateTimeField", "UUIDField", "BinaryField", "DecimalField"}
-    )
-
-    def __init__(self, model: type[models.Model]) -> None:
-        meta = model._meta
-        self.model = model
-        self.table = meta.db_table
-        self.pk_column = str(meta.pk.column) if meta.pk is not None else "id"
-        self.fields = list(meta.concrete_fields)
-        # The thread's own connection, not the proxy: it is asked once per value.
-        self.db = connections[DEFAULT_DB_ALIAS]
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(str(field.column)) for field in self.fields)
-        values = ", ".join(["%s"] * len(self.fields))
-        # Identifiers from the model's own meta, quoted; every value is a parameter.
-        self.sql = f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({values})"  # noqa: S608
-        self.values = [self._value_of(field) for field in self.fields]
-
-    def _value_of(self, field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
-        db, attname = self.db, field.attname
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            return lambda row: field.get_db_prep_save(field.pre_save(row, True), db)
-        kind = field.get_internal_type()
-        if kind == "JSONField":  # None may mean JSON null here, so it is prepared too
-            return lambda row: field.get_db_prep_save(getattr(row, attname), db)
-        if kind in self._PREPARED:  # most of a case's key dates are still empty
-            return lambda row: (
-                None
-                if (value := getattr(row, attname)) is None
-                else field.get_db_prep_save(value, db)
-            )
-        return lambda row: _plain(getattr(row, attname))
-
-    def _reserve_ids(self, count: int) -> list[int]:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [self.table, self.pk_column, count],
-                )
-                return [int(value) for (value,) in cursor.fetchall()]
-            # The write transaction holds SQLite's lock, so nobody takes these ids meanwhile;
-            # AUTOINCREMENT never reuses an id, hence the sequence as well as the largest id.
-            quote = connection.ops.quote_name
-            largest = f"SELECT MAX({quote(self.pk_column)}) FROM {quote(self.table)}"  # noqa: S608
-            sequence = "SELECT seq FROM sqlite_sequence WHERE name = %s"
-            cursor.execute(
-                f"SELECT MAX(COALESCE(({sequence}), 0), COALESCE(({largest}), 0))", [self.table]
-            )
-            (last,) = cursor.fetchone()
-            return list(range(int(last) + 1, int(last) + 1 + count))
-
-    def insert(self, rows: Sequence[models.Model]) -> None:
-        """Write ``rows`` and set their primary keys. Call inside a transaction."""
-        if not rows:
-            return
-        if connection.vendor not in ("sqlite", "postgresql"):
-            self.model._default_manager.bulk_create(rows)
-            return
-        for row, pk in zip(rows, self._reserve_ids(len(rows)), strict=True):
-            row.pk = pk
-        values = self.values
-        with connection.cursor() as cursor:
-            cursor.executemany(self.sql, [tuple(value(row) for value in values) for row in rows])
-
-
-def _plain(value: Any) -> Any:
-    """Choices members as their stored value (drivers need not know Django's enums)."""
-    return value.value if isinstance(value, Enum) else value
-
-
 @contextmanager
 def _rule_sets_memoised(memo: dict[tuple[str, dt.date], RuleSetData]) -> Iterator[None]:
     """``apply_procedure`` looks up the rule set in force on each case's received date with
@@ -2587,7 +2502,7 @@ def _rule_sets_memoised(memo: dict[tuple[str, dt.date], RuleSetData]) -> Iterato
 
 
 class _BatchWriter:
-    """Turns plans into rows with one ``executemany`` per table and batch (see _RowInserter)."""
+    """Turns plans into rows with one ``executemany`` per table and batch (core.inserts)."""
 
     def __init__(
         self, org: DemoOrganisation, *, reuse_existing_people: bool, today: dt.date
@@ -2601,8 +2516,8 @@ class _BatchWriter:
         self.contacts = 0
         self.ring = keyring()
         self.rule_sets: dict[tuple[str, dt.date], RuleSetData] = {}
-        self.inserters: dict[type[models.Model], _RowInserter] = {
-            model: _RowInserter(model)
+        self.inserters: dict[type[models.Model], RowInserter] = {
+            model: RowInserter(model)
             for model in (Petitioner, Case, CasePetitioner, Contact, CaseEvent)
         }
 

@@ -36,7 +36,7 @@ from xinfang.cases.services import (
     next_number,
     upsert_petitioners,
 )
-from xinfang.ledger.inserts import RowInserter
+from xinfang.core.inserts import RowInserter
 from xinfang.ledger.models import ImportedRow, LedgerImport
 from xinfang.ledger.parsing import ParsedRow
 from xinfang.search.documents import CaseText
@@ -61,7 +61,7 @@ class RegistrationContext:
     inserters: dict[type[models.Model], RowInserter] = field(default_factory=dict)
 
     def insert(self, rows: Sequence[models.Model]) -> None:
-        """Write rows of one model (see :mod:`xinfang.ledger.inserts`), setting their ids."""
+        """Write rows of one model (see :mod:`xinfang.core.inserts`), setting their ids."""
         if not rows:
             return
         model = type(rows[0])

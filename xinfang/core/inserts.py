@@ -6,7 +6,8 @@ the drivers take as they are (text, numbers, booleans, foreign-key ids) pass thr
 dates, JSON, UUIDs, bytes and ``auto_now`` columns go through their field, so the rows are the
 ones ``bulk_create`` would write. Ids come from the counter ``bulk_create`` would use
 (SQLite's AUTOINCREMENT sequence, PostgreSQL's identity sequence). No signals are sent, as
-with ``bulk_create``. The demo loader (``xinfang.cases.demo``) writes its data the same way.
+with ``bulk_create``. Used by the demo loader (``xinfang.cases.demo``) and the ledger import
+(``xinfang.ledger.registration``).
 """
 
 from __future__ import annotations
