@@ -26,8 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -272,7 +271,7 @@ def run(*, quick: bool, folder: Path) -> list[Row]:
         raise RuntimeError(f"no registration succeeded ({answers}); see {folder / 'gunicorn.log'}")
     rate = len(latencies) / http["seconds"]
     p95_ms = percentile(latencies, 95) * 1000
-    backend = "SQLite" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else "PG"
+    backend = "SQLite" if connection.vendor == "sqlite" else "PG"
     note = f"{len(latencies)} POSTs, {workers()} gunicorn workers" + (
         f"; answers {answers}" if errors else ""
     )

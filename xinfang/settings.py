@@ -104,7 +104,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Durability first: WAL with synchronous=FULL survives power loss; IMMEDIATE transactions
-    # take the write lock at BEGIN so two writers queue instead of failing with "locked".
+    # take the write lock at BEGIN so two writers queue instead of failing with "locked", and
+    # xinfang.core.sqlite queues them on a file lock first (no busy-handler sleeps).
+    DATABASES["default"]["ENGINE"] = "xinfang.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
@@ -112,7 +114,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file too (one per xdist worker): an in-memory database cannot run WAL.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

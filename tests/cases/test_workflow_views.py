@@ -186,6 +186,34 @@ def test_due_soon_query_count_is_the_same_for_one_and_three_cases(cast: Cast) ->
     assert len(one) == len(three)
 
 
+def test_due_soon_pages_by_due_date_and_a_bad_cursor_shows_the_first_page(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("xinfang.cases.queries.DUE_PAGE_SIZE", 2)
+    numbers = []
+    for days in (3, 1, 2, 1, 5):
+        case = walk_to(cast, S.TRANSFERRED)
+        type(case).objects.filter(pk=case.pk).update(
+            due_on=dt.date.today() + dt.timedelta(days=days)
+        )
+        numbers.append((days, case.pk, case.number))
+    in_order = [number for _, _, number in sorted(numbers)]
+    client = logged_in(cast.handler)
+
+    seen, url = [], reverse("cases:due_soon")
+    while url:
+        page = client.get(url)
+        seen += [case.number for case in page.context["cases"]]
+        after = page.context["next_after"]
+        url = f"{reverse('cases:due_soon')}?after={after}" if after else ""
+    assert seen == in_order
+
+    bad = client.get(reverse("cases:due_soon") + "?after=2026-13-40.x")
+    assert bad.status_code == 200
+    assert [case.number for case in bad.context["cases"]] == in_order[:2]
+    assert "回到最早到期" in bad.content.decode()
+
+
 def test_the_api_takes_a_step_with_the_same_rules(cast: Cast) -> None:
     case = register(cast)
     api = api_client(cast.clerk)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.checks import Error
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -16,7 +15,7 @@ from pytest_django import DjangoDbBlocker
 
 from xinfang.core.checks import database_is_durable, durability_problems
 
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+ON_SQLITE = connection.vendor == "sqlite"
 
 sqlite_only = pytest.mark.skipif(not ON_SQLITE, reason="SQLite pragmas")
 postgresql_only = pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL settings")

@@ -41,7 +41,7 @@ class Database:
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+    if "sqlite" in settings_dict["ENGINE"]:
         return f"sqlite:///{settings_dict['NAME']}"
     password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
     return (

@@ -100,7 +100,7 @@ def user_for_token(secret: str) -> User | None:
     if not _TOKEN_SHAPE.fullmatch(secret):
         return None
     token = (
-        ApiToken.objects.select_related("user", "user__unit")
+        ApiToken.objects.select_related("user", "user__unit__region")
         .filter(key_hash=hash_secret(secret))
         .first()
     )

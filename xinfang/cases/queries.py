@@ -290,19 +290,55 @@ def case_page(
     )
 
 
-def cases_due_soon(user: User | AnonymousUser, *, limit: int = 200) -> list[Case]:
+DUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DuePage:
+    cases: list[Case]
+    next_after: str | None  # "<due date>.<id>" of the last row when more follow
+
+
+def _due_cursor(text: str | None) -> tuple[dt.date, int] | None:
+    """``2026-05-06.1234`` → (date, id); anything else (typed by hand) → None: first page."""
+    day, _, pk = (text or "").partition(".")
+    try:
+        return dt.date.fromisoformat(day), int(pk)
+    except ValueError:
+        return None
+
+
+def cases_due_soon(
+    user: User | AnonymousUser, *, after: str | None = None, limit: int | None = None
+) -> list[Case]:
     """我的待办期限: open steps the user's unit (or a unit under it) owes, due within
     ``XF_DUE_SOON_DAYS`` or already late, soonest first. Walks (responsible_unit, due_on)."""
+    return due_soon_page(user, after=after, limit=limit).cases
+
+
+def due_soon_page(
+    user: User | AnonymousUser, *, after: str | None = None, limit: int | None = None
+) -> DuePage:
+    """One page of :func:`cases_due_soon` (``DUE_PAGE_SIZE`` rows unless ``limit``), keyset
+    on (due date, id) after ``after``."""
+    limit = limit or DUE_PAGE_SIZE
     unit = getattr(user, "unit", None)
     if not rules.can_work_cases(user) or unit is None:
-        return []
+        return DuePage(cases=[], next_after=None)
     horizon = timezone.localdate() + dt.timedelta(days=settings.XF_DUE_SOON_DAYS)
-    rows = (
-        cases_visible_to(user)
-        .filter(responsible_unit_id__in=unit_subtree_ids(unit), due_on__lte=horizon)
-        .order_by("due_on", "id")
+    rows = cases_visible_to(user).filter(
+        responsible_unit_id__in=unit_subtree_ids(unit), due_on__lte=horizon
     )
-    return list(_list_rows(rows)[:limit])
+    cursor = _due_cursor(after)
+    if cursor is not None:
+        day, pk = cursor
+        rows = rows.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=pk))
+    cases = list(_list_rows(rows.order_by("due_on", "id"))[: limit + 1])
+    last = cases[limit - 1] if len(cases) > limit else None
+    return DuePage(
+        cases=cases[:limit],
+        next_after=f"{last.due_on:%Y-%m-%d}.{last.pk}" if last is not None else None,
+    )
 
 
 def case_for_detail(user: User | AnonymousUser, number: str) -> QuerySet[Case]:

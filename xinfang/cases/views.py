@@ -36,9 +36,9 @@ from xinfang.cases.queries import (
     attachment_for_download,
     case_for_detail,
     case_page,
-    cases_due_soon,
     cases_visible_to,
     desk,
+    due_soon_page,
 )
 from xinfang.cases.step_forms import ENDING_STEPS, STEP_FORMS, StepForm
 from xinfang.cases.steps import SERVICES
@@ -249,8 +249,9 @@ def step(request: HttpRequest, number: str, action: str) -> HttpResponse:
 @allowed(rules.can_work_cases)
 def due_soon(request: HttpRequest) -> HttpResponse:
     """我的待办期限: the cases whose next step the user's unit owes, by due date."""
-    cases = cases_due_soon(signed_in_user(request))
-    return render(request, "cases/due_soon.html", {"cases": cases})
+    page = due_soon_page(signed_in_user(request), after=request.GET.get("after"))
+    context = {"cases": page.cases, "next_after": page.next_after, "paged": "after" in request.GET}
+    return render(request, "cases/due_soon.html", context)
 
 
 @require_POST
