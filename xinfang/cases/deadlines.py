@@ -251,6 +251,10 @@ class Calendar:
         self._override_years = frozenset(day.year for day in table)
         return table
 
+    def load(self) -> None:
+        """Read the override table now rather than at the first date asked about."""
+        self._table()
+
     def _table(self) -> dict[dt.date, _Override]:
         if self._overrides is not None:
             return self._overrides

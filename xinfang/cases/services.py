@@ -341,10 +341,19 @@ def register_case(
     earlier = _replayed(idempotency_key, actor)
     if earlier is not None:
         return earlier
+    clock = _registration_clock(contact)
     try:
         with _files_removed_on_error() as written:
             registration = _register(
-                actor, unit, contact, case, petitioners, attachments, idempotency_key, written
+                actor,
+                unit,
+                contact,
+                case,
+                petitioners,
+                attachments,
+                idempotency_key,
+                written,
+                clock,
             )
             registration.warnings += warnings
             return registration
@@ -374,6 +383,7 @@ def register_online_petition(
     earlier = _replayed(idempotency_key, portal_account)
     if earlier is not None:
         return earlier
+    clock = _registration_clock(contact)
     try:
         with _files_removed_on_error() as written:
             return _register(
@@ -385,6 +395,7 @@ def register_online_petition(
                 attachments,
                 idempotency_key,
                 written,
+                clock,
             )
     except IntegrityError:
         earlier = _replayed(idempotency_key, portal_account)
@@ -445,6 +456,18 @@ def case_row(
     )
 
 
+def _registration_clock(contact: ContactInput) -> tuple[RuleSetData, Calendar]:
+    """The rule set and the calendar a registration's deadline is computed with, read before
+    its transaction: on SQLite that transaction holds the one write lock, and reading them
+    needs no lock."""
+    # Pinned for the life of the case: a later provincial rule never moves its deadlines.
+    rules = rule_set_for(settings.XF_RULE_JURISDICTION, timezone.localdate(contact.occurred_at))
+    calendar = Calendar()
+    calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
+    calendar.load()
+    return rules, calendar
+
+
 @transaction.atomic
 def _register(
     actor: User,
@@ -455,16 +478,14 @@ def _register(
     attachments: Sequence[UploadedFile[bytes]],
     idempotency_key: str | None,
     written: list[Path],
+    clock: tuple[RuleSetData, Calendar],
 ) -> Registration:
     now = timezone.now()
     received_on = timezone.localdate(contact.occurred_at)
     year = received_on.year
     number = case_number(unit, year, next_number(case_number_scope(unit, year)))
     query_code = new_query_code()
-    # Pinned for the life of the case: a later provincial rule never moves its deadlines.
-    rules = rule_set_for(settings.XF_RULE_JURISDICTION, received_on)
-    calendar = Calendar()
-    calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
+    rules, calendar = clock
     case = case_row(
         actor=actor,
         unit=unit,
