@@ -16,11 +16,12 @@ from tests.factories import PetitionerFactory, id_number
 from tests.ledger.conftest import import_now, upload, xlsx_bytes
 from xinfang.accounts.models import User
 from xinfang.audit.models import AuditEvent
+from xinfang.cases.deadlines import rule_set_for
 from xinfang.cases.enums import CaseStatus, DeadlineTier, EventKind
-from xinfang.cases.models import Case, ContentCategory, Petitioner
+from xinfang.cases.models import Case, ContentCategory, Petitioner, RuleSet
 from xinfang.cases.queries import cases_due_soon
-from xinfang.cases.services import register_case
-from xinfang.ledger import registration, services
+from xinfang.cases.services import query_code_of, register_case
+from xinfang.ledger import reading, registration, services
 from xinfang.ledger.models import ImportedRow, LedgerImport
 from xinfang.ledger.parsing import ParsedRow
 from xinfang.ledger.reading import Row, RowSpool, open_sheet
@@ -152,6 +153,8 @@ def test_a_batch_stores_what_registering_each_row_stored(
     for batch_case, single_case in zip(batch_cases, one_by_one, strict=True):
         answered = batch_case.ledger_row.replied_on is not None
         assert stored(batch_case, clock=not answered) == stored(single_case, clock=not answered)
+        # The query code is sealed to the case's number, as registration seals it.
+        assert len(query_code_of(batch_case)) == len(query_code_of(single_case)) == 8
     # The same ID number is one person, in the file and with the office's earlier cases.
     people = [case.case_petitioners.get().petitioner_id for case in batch_cases]
     assert people[0] == people[2]
@@ -199,7 +202,7 @@ def test_a_batch_that_loses_a_race_on_a_unique_key_is_rolled_back_and_redone(
     real = registration.register_rows
     calls = []
 
-    def racing(ledger: LedgerImport, rows: list[ParsedRow], **kwargs: Any) -> list[Case]:
+    def racing(ledger: LedgerImport, rows: list[ParsedRow], **kwargs: Any) -> list[int]:
         calls.append(len(rows))
         cases = real(ledger, rows, **kwargs)
         if len(calls) == 1:  # what a concurrent import of the same rows makes PostgreSQL say
@@ -217,7 +220,7 @@ def test_a_batch_that_loses_a_race_on_a_unique_key_is_rolled_back_and_redone(
 def test_a_batch_that_keeps_failing_on_a_unique_key_fails_the_import(
     clerk: User, category: ContentCategory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: Any, **kwargs: Any) -> list[Case]:
+    def broken(*args: Any, **kwargs: Any) -> list[int]:
         raise IntegrityError("UNIQUE constraint failed")
 
     monkeypatch.setattr(services, "register_rows", broken)
@@ -246,3 +249,34 @@ def test_a_historical_case_page_says_where_it_came_from_and_offers_no_deadline(
     page = response.content.decode()
     assert "台账导入的历史事项：台账记载已于2025-01-20答复办结。" in page
     assert "已办结" in page
+
+
+def test_rows_read_by_the_child_process_are_the_rows_read_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    typed = ["W9", "赵六", "", "", "", 3, "否", "路面破损", dt.datetime(2025, 2, 3, 8, 30)]
+    sample = [row + texts for row, texts in zip(SAMPLE, TEXTS, strict=True)]
+    data = xlsx_bytes([*sample, [*typed, "请求修路。", "", "", ""]], WIDE)
+    with open_sheet("xlsx", data) as sheet:
+        here = list(sheet.rows)
+    monkeypatch.setattr(reading, "READ_APART_BYTES", 0)
+    with reading.sheet_rows("xlsx", data) as rows:
+        apart = list(rows)
+    assert apart == here
+    assert (apart[3].values[8], apart[5].values[8]) == (45000, dt.datetime(2025, 2, 3, 8, 30))
+
+
+@time_machine.travel(dt.datetime(2025, 6, 2, 10, tzinfo=dt.UTC), tick=False)
+def test_each_case_keeps_the_rule_set_in_force_on_the_day_it_was_received(
+    clerk: User, category: ContentCategory, settings: Any
+) -> None:
+    for name, day in [("甲", dt.date(2025, 1, 1)), ("乙", dt.date(2025, 3, 5))]:
+        RuleSet.objects.create(
+            jurisdiction=settings.XF_RULE_JURISDICTION, name=name, effective_from=day
+        )
+    import_now(clerk, upload(clerk, sample_file()), category)
+    cases = Case.objects.order_by("received_on")
+    assert [case.rule_set_key for case in cases] == [
+        rule_set_for(settings.XF_RULE_JURISDICTION, case.received_on).key for case in cases
+    ]
+    assert len({case.rule_set_key for case in cases}) == 3

@@ -12,6 +12,7 @@ from tests.ledger.conftest import import_now, replace_in_zip, row, upload, xlsx_
 from xinfang.accounts.models import User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases.models import Case, ContentCategory
+from xinfang.ledger import reading
 from xinfang.ledger.models import LedgerImport
 from xinfang.ledger.reading import CFB_MAGIC, LedgerFileError
 
@@ -101,3 +102,45 @@ def test_a_formula_past_the_rows_read_at_upload_fails_the_import_and_changes_not
     assert ledger.status == "failed"
     assert "公式" in ledger.message
     assert (Case.objects.count(), ledger.imported) == (0, 0)
+
+
+@pytest.fixture
+def read_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is read by the child process, as a large one is."""
+    monkeypatch.setattr(reading, "READ_APART_BYTES", 0)
+
+
+@pytest.mark.usefixtures("read_apart")
+def test_a_formula_far_into_a_file_read_apart_fails_the_import_and_changes_nothing(
+    clerk: User, category: ContentCategory
+) -> None:
+    rows = [row(n) for n in range(1, 260)] + [row(260, 标题="=1+1")]
+    ledger = import_now(clerk, upload(clerk, xlsx_bytes(rows)), category)
+    assert ledger.status == "failed"
+    assert "公式" in ledger.message
+    assert "第261行C列" in ledger.message
+    assert (Case.objects.count(), ledger.imported) == (0, 0)
+
+
+@pytest.mark.usefixtures("read_apart")
+def test_a_sheet_damaged_far_in_fails_the_import_read_apart_and_changes_nothing(
+    clerk: User, category: ContentCategory
+) -> None:
+    data = xlsx_bytes([row(n) for n in range(1, 700)])
+    damaged = replace_in_zip(data, "xl/worksheets/sheet1.xml", b'<row r="650"', b'<row r="650"<')
+    ledger = import_now(clerk, upload(clerk, damaged), category)
+    assert (ledger.status, ledger.message) == (
+        "failed",
+        "文件内容已损坏（读取到中途出错），无法导入。",
+    )
+    assert (Case.objects.count(), ledger.imported) == (0, 0)
+
+
+@pytest.mark.usefixtures("read_apart")
+def test_the_row_limit_holds_in_the_reading_child_process(
+    clerk: User, category: ContentCategory, settings: Any
+) -> None:
+    settings.XF_LEDGER_MAX_ROWS = 250
+    ledger = import_now(clerk, upload(clerk, xlsx_bytes([row(n) for n in range(1, 300)])), category)
+    assert (ledger.status, Case.objects.count()) == ("failed", 0)
+    assert "行数超过上限（250 行）" in ledger.message

@@ -37,11 +37,19 @@ def _is_seal_call(node: ast.AST) -> bool:
 
 def _written_column(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> str | None:
     """The column a ``seal(...)`` result goes to: ``x.<col> = seal(…)``, ``<col>=seal(…)``
-    as a keyword, or the return value of a model method (``TotpDevice.sealed``) whose class
+    as a keyword, ``x["<col>"] = seal(…)`` or ``{"<col>": seal(…)}`` (rows written as
+    parameters), or the return value of a model method (``TotpDevice.sealed``) whose class
     has one sealed column."""
     parent = parents[call]
     if isinstance(parent, ast.Assign) and isinstance(parent.targets[0], ast.Attribute):
         return parent.targets[0].attr
+    if isinstance(parent, ast.Assign) and isinstance(parent.targets[0], ast.Subscript):
+        key = parent.targets[0].slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if isinstance(parent, ast.Dict):
+        name = parent.keys[parent.values.index(call)]
+        text = name.value if isinstance(name, ast.Constant) else None
+        return text if isinstance(text, str) else None
     if isinstance(parent, ast.keyword):
         return parent.arg
     if isinstance(parent, ast.Return):

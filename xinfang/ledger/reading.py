@@ -13,12 +13,18 @@ from __future__ import annotations
 import csv
 import io
 import pickle
+import queue
+import subprocess
+import sys
+import threading
+import traceback
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -116,9 +122,8 @@ def _cell_problem(row_number: int, column: int, value: Value) -> str | None:
     return None
 
 
-def _rows(raw: Iterator[tuple[Value, ...]]) -> Iterator[tuple[int, list[Value]]]:
+def _rows(raw: Iterator[tuple[Value, ...]], max_rows: int) -> Iterator[tuple[int, list[Value]]]:
     """Numbered rows, checked cell by cell, within the row and column limits."""
-    max_rows: int = settings.XF_LEDGER_MAX_ROWS
     for number, values in enumerate(raw, start=1):
         if number > max_rows + HEADER_SEARCH_ROWS:
             raise LedgerFileError(f"文件行数超过上限（{max_rows} 行），请拆分后分批导入。")
@@ -150,11 +155,13 @@ def _sheet(numbered: Iterator[tuple[int, list[Value]]]) -> Sheet:
 
 
 @contextmanager
-def open_sheet(kind: str, data: bytes) -> Iterator[Sheet]:
+def open_sheet(kind: str, data: bytes, *, max_rows: int | None = None) -> Iterator[Sheet]:
     """The first worksheet (or the CSV) as a header and a stream of rows. Errors while
-    reading surface as LedgerFileError whenever they happen, also mid-way."""
+    reading surface as LedgerFileError whenever they happen, also mid-way. ``max_rows``:
+    ``XF_LEDGER_MAX_ROWS`` unless given (a reading child process has no settings)."""
+    limit: int = settings.XF_LEDGER_MAX_ROWS if max_rows is None else max_rows
     if kind == "csv":
-        yield _sheet(_rows(_csv_rows(data)))
+        yield _sheet(_rows(_csv_rows(data), limit))
         return
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -168,7 +175,7 @@ def open_sheet(kind: str, data: bytes) -> Iterator[Sheet]:
         # The <dimension> a file declares is not trusted: a hostile "A1:XFD1048576" would
         # make openpyxl pad every row to 16384 cells.
         sheet.reset_dimensions()
-        yield _sheet(_rows(_guarded(sheet.iter_rows(values_only=True))))
+        yield _sheet(_rows(_guarded(sheet.iter_rows(values_only=True)), limit))
     finally:
         book.close()
 
@@ -210,20 +217,22 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Value, ...]]:
 # --- the rows of a whole file, read once ----------------------------------------------------------
 
 SPOOL_CHUNK = 1000  # rows per compressed chunk
+T = TypeVar("T")
 
 
-class RowSpool:
-    """Every row of a sheet, read to the end once and kept in memory, compressed.
+class RowSpool(Generic[T]):
+    """Every row of a sheet (as read, or as the import checked and prepared it), read to the
+    end once and kept in memory, compressed.
 
     The import must find a damaged or hostile file before it writes anything, and parsing
     the spreadsheet is most of its cost: reading the file once into this spool (zlib keeps
     100k rows of Chinese text in tens of MB) instead of once to check and again to import
     halves that cost. Only this process reads what it wrote here."""
 
-    def __init__(self, rows: Iterator[Row]) -> None:
+    def __init__(self, rows: Iterator[T]) -> None:
         self._chunks: list[bytes] = []
         self.total = 0
-        chunk: list[Row] = []
+        chunk: list[T] = []
         for row in rows:  # reading is the check: a LedgerFileError surfaces here
             chunk.append(row)
             if len(chunk) == SPOOL_CHUNK:
@@ -232,17 +241,128 @@ class RowSpool:
         if chunk:
             self._keep(chunk)
 
-    def _keep(self, chunk: list[Row]) -> None:
+    def _keep(self, chunk: list[T]) -> None:
         self._chunks.append(zlib.compress(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL), 1))
         self.total += len(chunk)
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[T]:
         for data in self._chunks:
             # Our own bytes, pickled a moment ago in this process: nothing from outside.
-            rows: list[Row] = pickle.loads(zlib.decompress(data))  # noqa: S301
+            rows: list[T] = pickle.loads(zlib.decompress(data))  # noqa: S301
             yield from rows
 
     @property
     def size(self) -> int:
         """Bytes held."""
         return sum(len(data) for data in self._chunks)
+
+
+# --- reading beside the import: a child process -------------------------------------------------
+
+READ_APART_BYTES = 512 * 1024  # a larger file is read by a child process
+CHILD_CHUNK = 500  # rows per message from the child
+
+
+@contextmanager
+def sheet_rows(kind: str, data: bytes) -> Iterator[Iterator[Row]]:
+    """The data rows of a ledger file, read as :func:`open_sheet` reads them. A large file
+    is read by a child process (``python -m xinfang.ledger.reading``) while this one works on
+    the rows already read: parsing the spreadsheet is the largest single cost of an import,
+    and the machine has a second core. The child is given the bytes on its stdin and touches
+    neither the database nor the disk; a refusal (LedgerFileError) comes back with its
+    message, whenever it happens. A thread here drains the child's messages as they come
+    (compressed: a few MB for 100k rows), so neither side waits for the other."""
+    max_rows: int = settings.XF_LEDGER_MAX_ROWS
+    if len(data) < READ_APART_BYTES:
+        with open_sheet(kind, data, max_rows=max_rows) as sheet:
+            yield sheet.rows
+        return
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+        [sys.executable, "-m", "xinfang.ledger.reading", kind, str(max_rows)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert child.stdin is not None  # noqa: S101 - both are pipes
+    assert child.stdout is not None  # noqa: S101
+    frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    drain = threading.Thread(target=_drain, args=(child.stdout, frames), daemon=True)
+    drain.start()
+    try:
+        try:
+            child.stdin.write(data)  # the child reads it all before it answers
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died early: its messages say why, or end
+        yield _from_child(frames)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        drain.join()
+        child.stdout.close()
+
+
+def _drain(stream: IO[bytes], frames: queue.SimpleQueue[bytes | None]) -> None:
+    """The child's frames (8-byte length, then the bytes) as they arrive; None at the end."""
+    while True:
+        head = stream.read(8)
+        if len(head) < 8:
+            break
+        size = int.from_bytes(head, "big")
+        frame = stream.read(size)
+        if len(frame) < size:
+            break
+        frames.put(frame)
+    frames.put(None)
+
+
+def _from_child(frames: queue.SimpleQueue[bytes | None]) -> Iterator[Row]:
+    while True:
+        frame = frames.get()
+        if frame is None:
+            raise RuntimeError("the ledger reader process ended without an answer")
+        # Our own child's messages, pickled by the code below: nothing from outside.
+        what, payload = pickle.loads(zlib.decompress(frame))  # noqa: S301
+        if what == "rows":
+            yield from payload
+        elif what == "end":
+            return
+        elif what == "refused":
+            raise LedgerFileError(payload)
+        else:
+            raise RuntimeError(f"the ledger reader process failed:\n{payload}")
+
+
+def _child_main(argv: list[str]) -> None:
+    """The child's side of :func:`sheet_rows`: file bytes on stdin, framed messages out."""
+    kind, max_rows = argv[0], int(argv[1])
+    out = sys.stdout.buffer
+
+    def send(what: str, payload: object) -> None:
+        frame = zlib.compress(pickle.dumps((what, payload), pickle.HIGHEST_PROTOCOL), 1)
+        out.write(len(frame).to_bytes(8, "big") + frame)
+        out.flush()
+
+    try:
+        data = sys.stdin.buffer.read()
+        with open_sheet(kind, data, max_rows=max_rows) as sheet:
+            chunk: list[Row] = []
+            for row in sheet.rows:
+                chunk.append(row)
+                if len(chunk) == CHILD_CHUNK:
+                    send("rows", chunk)
+                    chunk = []
+            send("rows", chunk)
+        send("end", None)
+    except LedgerFileError as error:
+        send("refused", error.messages[0])
+    except Exception:  # every other failure goes back as a failure
+        send("failed", traceback.format_exc(limit=8))
+
+
+if __name__ == "__main__":
+    # Through the module's own name, so that the rows pickle as xinfang.ledger.reading.Row.
+    from xinfang.ledger.reading import _child_main as child_main
+
+    child_main(sys.argv[1:])

@@ -17,18 +17,33 @@ How a query becomes index conditions (see :mod:`xinfang.search.analyzer`):
 - Either way, a term with punctuation between its runs (``a-3``) is confirmed on the stored
   text. The result is exactly the set a substring scan of the same fields would return.
 
+Two plans give the same cases. Index first (the usual one): the index walks the words'
+matches, newest first, and each is checked against the scope, so the walk grows with the
+matches it takes to fill a page (a filter keeping one case in ten walks ten matches for each
+result). Scope first: when the words are common and the scope is small (fewer than
+``SCOPE_FIRST_BELOW`` cases: a narrow filter, a unit that sees few cases), the scope is read
+through its own indexes and each case's stored normalised text is searched for every term
+(``instr``/``strpos``: exactly the substring semantics above). Reading the scope's ids, up
+to that many and only when word statistics say the words are common, chooses between them
+(:func:`plan`). Index first over a received-date range walks only the matches between the
+lowest and highest id received in it (:func:`received_id_range`): a month's cases are a
+narrow band of ids, so the matches registered after it are skipped.
+
 Orders: newest first walks the matches by case id (ids follow registration) and stops after a
 page; relevance ranks the newest ``RANK_WINDOW`` matches, so a page costs the same for a word
-in ten cases or in a million. Counts stop at ``MAX_RESULTS`` ("more than 500").
+in ten cases or in a million; the same window gives its count. Counts stop at ``MAX_RESULTS``
+("more than 500").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from xinfang.cases.access import accuser_withheld
 from xinfang.cases.models import Case
@@ -37,6 +52,7 @@ from xinfang.search.analyzer import ParsedQuery, QueryTerm, run_tokens
 from xinfang.search.documents import FIELD_LABELS, texts_of
 from xinfang.search.index import DOC_TABLE, FTS_TABLE
 from xinfang.search.snippets import Snippet, excerpt, highlight, lead
+from xinfang.search.termstats import weights_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -49,7 +65,17 @@ MAX_RESULTS = 500  # relevance order pages this far; narrow the query for more
 MAX_PAGE = MAX_RESULTS // PAGE_SIZE
 # bm25 column weights: title, request, facts and reasons, reply.
 BM25_SCORE = f"-bm25({FTS_TABLE}, 4.0, 2.0, 1.0, 1.0)"
-RANK_WINDOW = 1000  # relevance ranks the newest this many matches (see _ranked_ids)
+RANK_WINDOW = 1000  # relevance ranks the newest this many matches (see _window)
+# Scope first when the scope holds fewer cases than this (its documents are read, scattered
+# over the table: 3–15 µs a case). Deciding reads up to this many of the scope's ids, which
+# costs most when its filter has no index of its own (a district: ~35 ms for 2000 at 1M).
+SCOPE_FIRST_BELOW = 500
+# … and the words are estimated to match at least this many documents: below it, walking the
+# matches costs little whatever the scope, and the scope is not even counted.
+SCOPE_FIRST_MATCHES = 10_000
+# Index first over a received-date range: the range's lowest and highest case id bound the
+# walk, read from the date index when the range is at most this long (see received_id_range).
+ID_RANGE_MAX_DAYS = 92
 
 
 class Order(models.TextChoices):
@@ -101,6 +127,25 @@ class MatchSql:
     from_where: str
     from_params: list[Any]
     id_column: str
+    # What the rank is computed with: the FTS5 expression or the tsquery literal.
+    expression: str = ""
+    # Scope first: the scope's case ids, read once (paging narrows them, see _newest_page).
+    scope_ids: tuple[int, ...] | None = None
+    # Index first: the ids every case of the scope lies between, if known.
+    id_range: tuple[int, int] | None = None
+    # Scope first, once run (see plan): every match, newest first. Its documents are scattered
+    # over the table, so they are read once per page, not once per count and once per page.
+    found: tuple[int, ...] | None = None
+
+    @property
+    def scope_first(self) -> bool:
+        return self.scope_ids is not None
+
+    @property
+    def order_key(self) -> str:
+        """What newest first sorts by. Scope first: ``+id`` so that SQLite looks the few
+        documents up by id and sorts them, never walks the whole document index in order."""
+        return f"+{self.id_column}" if self.scope_first else self.id_column
 
     @property
     def params(self) -> list[Any]:
@@ -115,10 +160,40 @@ class MatchSql:
         return f"{self.head}{before}({inner}){after}"
 
 
-def match_sql(scope: QuerySet[Case], query: ParsedQuery) -> MatchSql:
-    """The index joined to ``scope``: Django compiles the visibility and filters into a
-    subquery joined to the index. Values travel only as parameters; the SQL text is our
-    constants plus Django's compiled SQL.
+def match_sql(
+    scope: QuerySet[Case], query: ParsedQuery, *, id_range: tuple[int, int] | None = None
+) -> MatchSql:
+    """Index first: the words' matches within ``scope``. Django compiles the visibility and
+    filters into a subquery; values travel only as parameters, the SQL text is our constants
+    plus Django's compiled SQL. ``id_range``: bounds every case of the scope lies within
+    (see :func:`received_id_range`), so the index walks only the matches between them."""
+    scope_sql, scope_params = scope.order_by().values("id").query.sql_with_params()
+    return _index_first(scope_sql, list(scope_params), query, id_range)
+
+
+def received_id_range(filters: CaseFilters) -> tuple[int, int] | None:
+    """The lowest and highest id of the cases received in the filter's dates, when both ends
+    are given and at most ``ID_RANGE_MAX_DAYS`` apart (the read costs one index entry per case
+    received in those days). Ids follow registration, which follows receipt, so the range of
+    a month's cases holds few other cases: the index skips every match registered later."""
+    start, end = filters.received_from, filters.received_to
+    if start is None or end is None or (end - start).days > ID_RANGE_MAX_DAYS:
+        return None
+    bounds = Case.objects.filter(received_on__gte=start, received_on__lte=end).aggregate(
+        low=Min("id"), high=Max("id")
+    )
+    if bounds["low"] is None:
+        return (1, 0)  # nobody received then: an empty range
+    return int(bounds["low"]), int(bounds["high"])
+
+
+def _index_first(
+    scope_sql: str,
+    scope_params: list[Any],
+    query: ParsedQuery,
+    id_range: tuple[int, int] | None,
+) -> MatchSql:
+    """The index joined to the scope.
 
     SQLite: FTS5 walks its matches in case-id order and each is looked up by primary key;
     CROSS JOIN keeps FTS5 the outer loop (else a selective-looking filter such as a status
@@ -126,33 +201,111 @@ def match_sql(scope: QuerySet[Case], query: ParsedQuery) -> MatchSql:
     the matching ids first (a materialised CTE), then they meet the scope. Left to itself the
     planner prices ``tsv @@ query`` as cheap and checks it row by row along the primary key,
     reading a TOASTed tsvector each time: fast for common words, minutes for rare ones."""
-    scope_sql, scope_params = scope.order_by().values("id").query.sql_with_params()
     postgresql = connection.vendor == "postgresql"
     checked = [term.text for term in _checked_terms(query, postgresql=postgresql)]
+    bounds = list(id_range) if id_range is not None else []
     if postgresql:
+        tsquery = tsquery_literal(query)
         head = (
             f"WITH hits AS MATERIALIZED (SELECT case_id FROM {DOC_TABLE} "  # noqa: S608
             "WHERE tsv @@ %s::tsquery"
+            + (" AND case_id BETWEEN %s AND %s" if bounds else "")
             + "".join(" AND strpos(body, %s) > 0" for _ in checked)
             + ") "
         )
         return MatchSql(
             head,
-            [tsquery_literal(query), *checked],
+            [tsquery, *bounds, *checked],
             f"FROM hits JOIN ({scope_sql}) scope ON scope.id = hits.case_id",
-            list(scope_params),
+            scope_params,
             "hits.case_id",
+            expression=tsquery,
+            id_range=id_range,
         )
+    expression = fts5_expression(query)
     join_doc = f" JOIN {DOC_TABLE} doc ON doc.case_id = {FTS_TABLE}.rowid" if checked else ""
     return MatchSql(
         "",
         [],
         f"FROM {FTS_TABLE} CROSS JOIN ({scope_sql}) scope ON scope.id = {FTS_TABLE}.rowid"
         f"{join_doc} WHERE {FTS_TABLE} MATCH %s"
+        + (f" AND {FTS_TABLE}.rowid BETWEEN %s AND %s" if bounds else "")
         + "".join(" AND instr(doc.body, %s) > 0" for _ in checked),
-        [*scope_params, fts5_expression(query), *checked],
+        [*scope_params, expression, *bounds, *checked],
         f"{FTS_TABLE}.rowid",
+        expression=expression,
+        id_range=id_range,
     )
+
+
+def scope_first_sql(scope_ids: Sequence[int], query: ParsedQuery) -> MatchSql:
+    """Scope first: those of the scope's cases (``scope_ids``, read from the scope) whose
+    stored normalised text holds every term. A substring test per case, so the result is by
+    definition the substring scan's; each document is found by its case id."""
+    terms = [term.text for term in query.terms]
+    ids = tuple(scope_ids)
+    if connection.vendor == "postgresql":
+        return MatchSql(
+            "",
+            [],
+            f"FROM {DOC_TABLE} doc WHERE doc.case_id = ANY(%s) AND "
+            + " AND ".join("strpos(doc.body, %s) > 0" for _ in terms),
+            [list(ids), *terms],
+            "doc.case_id",
+            expression=tsquery_literal(query),
+            scope_ids=ids,
+        )
+    return MatchSql(
+        "",
+        [],
+        f"FROM {DOC_TABLE} doc WHERE doc.case_id IN (SELECT value FROM json_each(%s)) AND "  # noqa: S608
+        + " AND ".join("instr(doc.body, %s) > 0" for _ in terms),
+        [json.dumps(ids), *terms],
+        "doc.case_id",
+        expression=fts5_expression(query),
+        scope_ids=ids,
+    )
+
+
+def estimated_matches(query: ParsedQuery) -> int | None:
+    """About how many documents hold every term, from the word statistics (a term is at most
+    as common as its rarest bigram); None when unknown (no statistics, or a term of single
+    characters only, which bigrams cannot estimate)."""
+    grams = [
+        [run[i : i + 2] for run in term.runs for i in range(len(run) - 1)] for term in query.terms
+    ]
+    weights = weights_for(gram for term_grams in grams for gram in term_grams)
+    if not weights.sample or not all(grams):
+        return None
+    return min(
+        min(weights.estimated_documents(gram) for gram in term_grams) for term_grams in grams
+    )
+
+
+def small_scope_ids(scope: QuerySet[Case], query: ParsedQuery) -> list[int] | None:
+    """The scope's case ids when reading the scope costs less than walking the matches: the
+    words are common (or of unknown frequency) and the scope holds fewer than
+    ``SCOPE_FIRST_BELOW`` cases; else None. The read stops there, so deciding costs at most
+    that many index entries or rows, and the scope is not read again."""
+    estimate = estimated_matches(query)
+    if estimate is not None and estimate < SCOPE_FIRST_MATCHES:
+        return None
+    ids = list(scope.order_by().values_list("id", flat=True)[:SCOPE_FIRST_BELOW])
+    return ids if len(ids) < SCOPE_FIRST_BELOW else None
+
+
+def plan(scope: QuerySet[Case], query: ParsedQuery, filters: CaseFilters) -> MatchSql:
+    """The cheaper of the two plans for these words in this scope (``filters``: what the
+    scope was filtered by)."""
+    ids = small_scope_ids(scope, query)
+    if ids is not None:
+        return _run(scope_first_sql(ids, query))
+    return match_sql(scope, query, id_range=received_id_range(filters))
+
+
+def _run(match: MatchSql) -> MatchSql:
+    """Scope first with its matches read (at most ``SCOPE_FIRST_BELOW``)."""
+    return replace(match, found=tuple(_ids(match)))
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -181,8 +334,11 @@ def _scope(
 
 
 def _ids(match: MatchSql, *, newest_first: bool = True, limit: int | None = None) -> list[int]:
+    if match.found is not None:
+        ids = list(match.found if newest_first else reversed(match.found))
+        return ids if limit is None else ids[:limit]
     direction = "DESC" if newest_first else "ASC"
-    tail = f"ORDER BY {match.id_column} {direction}"
+    tail = f"ORDER BY {match.order_key} {direction}"
     if limit is not None:
         tail += f" LIMIT {int(limit)}"
     return [int(row[0]) for row in _fetch(match.select(match.id_column, tail), match.params)]
@@ -199,36 +355,72 @@ def search_ids(
     scope = _scope(user, filters)
     if not query or scope is None:
         return []
-    return _ids(match_sql(scope, query), limit=limit)
+    return _ids(plan(scope, query, filters), limit=limit)
 
 
-def _ranked_ids(match: MatchSql, *, offset: int, limit: int) -> list[int]:
-    """By relevance among the ``RANK_WINDOW`` newest matches: ranking every match of a common
-    word costs time in proportion to the matches; the newest window keeps a page fast at any
-    scale, and a narrower query ranks everything it finds."""
+Scored = list[tuple[int, float]]
+
+
+def _window(match: MatchSql) -> Scored:
+    """The newest ``RANK_WINDOW`` matches with their scores, best first (ties: newest first).
+    Ranking every match of a common word costs time in proportion to the matches; the newest
+    window keeps a page fast at any scale, and a narrower query ranks everything it finds."""
+    if match.scope_first:
+        return _ranked(_scores(_ids(match, limit=RANK_WINDOW), match.expression))
     window = f"ORDER BY {match.id_column} DESC LIMIT {RANK_WINDOW}"
-    page = f"ORDER BY score DESC, id DESC LIMIT {int(limit)} OFFSET {int(offset)}"
     if connection.vendor == "postgresql":
         # ts_rank reads each document's tsvector: only the window's.
         sql = match.around(
             "SELECT win.id, ts_rank(doc.tsv, %s::tsquery, 1) AS score FROM ",
             f"{match.id_column} AS id",
             window,
-            f" win JOIN {DOC_TABLE} doc ON doc.case_id = win.id {page}",
+            f" win JOIN {DOC_TABLE} doc ON doc.case_id = win.id",
         )
-        params = [*match.head_params, match.head_params[0], *match.from_params]
+        params = [*match.head_params, match.expression, *match.from_params]
     else:
-        columns = f"{match.id_column} AS id, {BM25_SCORE} AS score"
-        sql = match.around("SELECT id FROM ", columns, window, f" ranked {page}")
+        sql = match.select(f"{match.id_column}, {BM25_SCORE}", window)
         params = match.params
-    return [int(row[0]) for row in _fetch(sql, params)]
+    return _ranked([(int(row[0]), float(row[1])) for row in _fetch(sql, params)])
+
+
+def _ranked(scored: Scored) -> Scored:
+    return sorted(scored, key=lambda pair: (-pair[1], -pair[0]))
+
+
+def _scores(ids: list[int], expression: str) -> Scored:
+    """The same scores the index-first plan computes, for these ids. SQLite: bm25 needs an
+    FTS5 cursor over the whole query (it counts each phrase's documents once per cursor), so
+    one walk of the matches between the lowest and highest id keeps only these (``+rowid``:
+    a membership test, not a lookup per id)."""
+    if not ids:
+        return []
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT case_id, ts_rank(tsv, %s::tsquery, 1) FROM {DOC_TABLE} "  # noqa: S608
+            "WHERE case_id = ANY(%s)"
+        )
+        params: list[Any] = [expression, ids]
+    else:
+        sql = (
+            f"SELECT rowid, {BM25_SCORE} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608
+            "AND rowid BETWEEN %s AND %s AND +rowid IN (SELECT value FROM json_each(%s))"
+        )
+        params = [expression, min(ids), max(ids), json.dumps(ids)]
+    return [(int(row[0]), float(row[1])) for row in _fetch(sql, params)]
+
+
+def _capped(counted: int) -> tuple[int, bool]:
+    return min(counted, MAX_RESULTS), counted > MAX_RESULTS
 
 
 def _count(match: MatchSql) -> tuple[int, bool]:
-    """How many matched, counted up to MAX_RESULTS (+1 to know there are more)."""
-    sql = match.around("SELECT count(*) FROM ", "1", f"LIMIT {MAX_RESULTS + 1}", " n")
-    counted = int(_fetch(sql, match.params)[0][0])
-    return min(counted, MAX_RESULTS), counted > MAX_RESULTS
+    """How many matched, counted up to MAX_RESULTS (+1 to know there are more). SQLite walks
+    the newest matches first, where a recent filter (this month, 办理中) finds its cases."""
+    if match.found is not None:
+        return _capped(len(match.found))
+    order = f"ORDER BY {match.order_key} DESC " if connection.vendor != "postgresql" else ""
+    sql = match.around("SELECT count(*) FROM ", "1", f"{order}LIMIT {MAX_RESULTS + 1}", " n")
+    return _capped(int(_fetch(sql, match.params)[0][0]))
 
 
 # --- the search page ------------------------------------------------------------------------
@@ -273,24 +465,45 @@ def _hits(cases: list[Case], query: ParsedQuery) -> list[Hit]:
     return hits
 
 
+def _part(
+    user: User | AnonymousUser,
+    query: ParsedQuery,
+    filters: CaseFilters,
+    chosen: MatchSql,
+    *,
+    below: int | None = None,
+    above: int | None = None,
+) -> MatchSql | None:
+    """The chosen plan over the part of the scope a keyset page reads: the plan that suits the
+    whole scope suits a part of it. Scope first narrows the ids already read."""
+    if chosen.scope_ids is None:
+        scope = _scope(user, filters, below=below, above=above)
+        return match_sql(scope, query, id_range=chosen.id_range) if scope is not None else None
+
+    def within(case_id: int) -> bool:
+        return (below is None or case_id < below) and (above is None or case_id > above)
+
+    part = scope_first_sql([case_id for case_id in chosen.scope_ids if within(case_id)], query)
+    if chosen.found is None:
+        return part
+    return replace(part, found=tuple(case_id for case_id in chosen.found if within(case_id)))
+
+
 def _newest_page(
     user: User | AnonymousUser,
     query: ParsedQuery,
     filters: CaseFilters,
+    chosen: MatchSql,
     *,
     after: int | None,
     before: int | None,
-    total: tuple[int, bool],
 ) -> SearchPage:
     """Newest first (case ids follow registration order), keyset on the id: the index walks
     its matches from the newest and stops after a page, however many there are."""
+    total = _count(chosen)
     if before is not None:
-        scope = _scope(user, filters, above=before)
-        ids = (
-            _ids(match_sql(scope, query), newest_first=False, limit=PAGE_SIZE + 1)
-            if scope is not None
-            else []
-        )
+        part = _part(user, query, filters, chosen, above=before)
+        ids = _ids(part, newest_first=False, limit=PAGE_SIZE + 1) if part is not None else []
         more_newer = len(ids) > PAGE_SIZE
         ids = list(reversed(ids[:PAGE_SIZE]))
         return SearchPage(
@@ -300,8 +513,8 @@ def _newest_page(
             next_after=ids[-1] if ids else None,
             previous_before=ids[0] if ids and more_newer else None,
         )
-    scope = _scope(user, filters, below=after)
-    ids = _ids(match_sql(scope, query), limit=PAGE_SIZE + 1) if scope is not None else []
+    part = _part(user, query, filters, chosen, below=after)
+    ids = _ids(part, limit=PAGE_SIZE + 1) if part is not None else []
     more_older = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
     return SearchPage(
@@ -328,12 +541,15 @@ def search_page(
     scope = _scope(user, filters)
     if not query or scope is None:
         return SearchPage()
-    match = match_sql(scope, query)
-    total = _count(match)
+    match = plan(scope, query, filters)
     if order == Order.NEWEST:
-        return _newest_page(user, query, filters, after=after, before=before, total=total)
+        return _newest_page(user, query, filters, match, after=after, before=before)
     page = max(1, min(page, MAX_PAGE))
-    ids = _ranked_ids(match, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+    window = _window(match)
+    # The window holds the newest RANK_WINDOW (> MAX_RESULTS) matches: their number is the
+    # capped count, without a second walk.
+    total = _capped(len(window)) if RANK_WINDOW > MAX_RESULTS else _count(match)
+    ids = [case_id for case_id, _ in window[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]]
     return SearchPage(
         hits=_hits(_load(ids[:PAGE_SIZE]), query),
         total=total[0],
