@@ -4,18 +4,22 @@ Two kinds of candidates, each with the reason shown to the clerk:
 
 - **同一信访人**: existing cases of a person with the same ID number or phone, found through the
   blind indexes (exact match, no decryption).
-- **同一事项**: existing cases whose words resemble what is being typed. The rarest words of
-  the title, request and facts (weighted by :mod:`xinfang.search.termstats`, title words
-  first) each fetch their newest ``POSTINGS`` matches from the full-text index (and, for a
-  user who sees only part of the cases, their newest ``SCOPED_POSTINGS`` among those); the
-  visible cases matching the most weight are rescored by the cosine of their TF-IDF bigram
-  vectors with the typed text, plus a small boost for the same 问题属地 and content category.
-  The work is bounded by ``TERMS × POSTINGS`` index entries and ``RESCORE`` documents, whatever
-  the size of the index (at a million cases on SQLite: p95 about 40 ms for a user who sees
-  everything, 90 ms for one who sees a tenth); very common words (in more than
-  ``COMMON_SHARE`` of a large index, or more than ``MAX_TERM_DOCUMENTS`` documents in all) are
-  left to the rescoring. The trade-off: an old case sharing only words that many newer cases
-  also use can be missed.
+- **同一事项**: existing cases whose words resemble what is being typed. Each word typed
+  carries a share of the cosine (its squared TF-IDF weight in the draft); the words bringing
+  the most share per index entry read (rare words, title words, repeated words) are read
+  *whole* from the full-text index, within ``POSTING_BUDGET`` entries in all, so an old case
+  sharing them is found however many newer cases share the common words (those are left to
+  the rescoring). The cases holding the most weight of the words read (summed with a
+  max-score cut: once no case met later can catch up, only the cases met so far gather
+  weight) are rescored by the cosine of their TF-IDF bigram vectors with the typed text (on
+  the title and the beginning of request and facts: on the labelled real messages this
+  ranks a short summary's repeats first more often than their whole texts do), plus a small
+  boost for the same 问题属地 and content category. The work is bounded by
+  ``POSTING_BUDGET`` index entries and ``RESCORE`` documents whatever the size of the index;
+  for a user who sees only part of the cases, the ``SCOPED_TERMS`` most telling words also
+  fetch their newest ``SCOPED_POSTINGS`` matches among that user's cases. The trade-off: an
+  old case sharing only common words with the draft can be missed. Against the exhaustive
+  cosine over every case (bench W6), see docs/performance.md.
 
 Every candidate comes from :func:`cases_visible_to`, minus the cases whose accuser is withheld
 from the user (:mod:`xinfang.cases.access`): nobody is offered, or learns the words of, a case
@@ -26,9 +30,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, defaultdict
+import operator
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -46,6 +51,7 @@ from xinfang.search.models import SearchDocument
 from xinfang.search.termstats import (
     Weights,
     bigrams,
+    frequencies_of,
     matter_fields,
     matter_text_fields,
     weights_for,
@@ -56,15 +62,15 @@ if TYPE_CHECKING:
 
     from xinfang.accounts.models import User
 
-TERMS = 24  # query words looked up in the index
-POSTINGS = 300  # newest matches read per word
-WIDE = 150  # best cases over all the index, kept if the user may see them
-SCOPED_POSTINGS = 100  # newest matches per word among the user's own cases (when not all)
-RESCORE = 30  # cases rescored by cosine …
+POSTING_BUDGET = 30_000  # index entries read per draft, shared by the words looked up
+MAX_LOOKUPS = 24  # words looked up at most (more add little: the budget is spent by then)
+RARE_POSTINGS = 300  # entries read beyond the (sampled) estimate; all for a word never counted
+WIDE = 300  # best cases over all the index, kept if the user may see them
+SCOPED_TERMS = 24  # most telling words looked up among the user's own cases (when not all) …
+SCOPED_POSTINGS = 100  # … their newest matches there
+THRESHOLD_CHECKS = frozenset({4, 8, 12, 16, 20})  # words read when max-score looks
+RESCORE = 150  # cases rescored by cosine …
 RESCORE_CAPS = (200, 600, 300)  # … on their title and the beginning of request and facts
-COMMON_SHARE = 0.05  # a word in more documents than this share is not looked up …
-LOOKUP_FLOOR = 1000  # … unless it is in fewer than this many (a small index: every word counts)
-MAX_TERM_DOCUMENTS = 20_000  # nor one in more documents than this (bounds PostgreSQL's work)
 PHRASE_SHARE = 0.02  # a shared phrase must hold a word rarer than this …
 PHRASE_SAMPLE = 200  # … once the sample is large enough to tell
 MIN_SIMILARITY = 0.2  # below this cosine a case is not offered as the same matter
@@ -241,55 +247,96 @@ class QueryText:
 
     fields: list[str]
     counts: Counter[str]
-    title_terms: frozenset[str]
 
     @classmethod
     def of(cls, draft: Draft) -> QueryText:
         fields = matter_text_fields(draft.title, draft.request, draft.facts)
-        return cls(fields, _weighted_counts(fields), frozenset(bigrams(fields[0])))
+        return cls(fields, _weighted_counts(fields))
 
 
 def _weighted_counts(fields: Sequence[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for index, text in enumerate(fields):
-        for term in bigrams(text):
-            counts[term] += TITLE_WEIGHT if index == 0 else 1
+        grams = bigrams(text)
+        for _ in range(TITLE_WEIGHT if index == 0 else 1):
+            counts.update(grams)
     return counts
+
+
+def _tf(n: int) -> float:
+    """The weight of a word said ``n`` times (sublinear: the tenth mention adds little)."""
+    return _TF[n] if n < len(_TF) else 1 + math.log(n)
+
+
+_TF = [0.0, *(1 + math.log(n) for n in range(1, 256))]
 
 
 def _vector(counts: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
     """The unit TF-IDF vector of bigram counts."""
-    vector = {term: (1 + math.log(n)) * idf[term] for term, n in counts.items()}
+    vector = {term: _tf(n) * idf[term] for term, n in counts.items()}
     norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
     return {term: value / norm for term, value in vector.items()}
 
 
 def _cosine(query: Mapping[str, float], counts: Counter[str], idf: Mapping[str, float]) -> float:
-    """The cosine of a unit query vector with a document's TF-IDF vector (not built: only its
-    norm and the query's terms are needed)."""
-    norm = math.sqrt(sum(((1 + math.log(n)) * idf[term]) ** 2 for term, n in counts.items()))
-    if not norm:
+    """The cosine of a unit query vector with a document's TF-IDF vector. The hot loop of the
+    rescoring: written as maps over the document's words, which run in C."""
+    if max(counts.values(), default=0) < len(_TF):
+        tfs = list(map(_TF.__getitem__, counts.values()))
+    else:
+        tfs = [_tf(n) for n in counts.values()]
+    values = list(map(operator.mul, tfs, map(idf.__getitem__, counts)))
+    squares = sum(map(operator.mul, values, values))
+    if not squares:
         return 0.0
-    dot = sum(
-        value * (1 + math.log(counts[term])) * idf[term]
-        for term, value in query.items()
-        if term in counts
-    )
-    return dot / norm
+    vector = dict(zip(counts, values, strict=True))
+    shared = query.keys() & vector.keys()
+    dot = sum(map(operator.mul, map(query.__getitem__, shared), map(vector.__getitem__, shared)))
+    return float(dot) / math.sqrt(squares)
 
 
-def lookup_terms(query: QueryText, weights: Weights) -> list[tuple[str, float]]:
-    """The words worth looking up, most telling first, with their weight: rare words, title
-    words and repeated words first; very common words are left out."""
-    chosen = []
-    too_many = min(max(COMMON_SHARE * weights.indexed, LOOKUP_FLOOR), MAX_TERM_DOCUMENTS)
-    for term, n in query.counts.items():
-        if weights.estimated_documents(term) > too_many:
+@dataclass(frozen=True)
+class Lookup:
+    """A word to read from the index: its weight in the prescore, and how many of its
+    matches to read (all of them, as far as the sample can tell)."""
+
+    term: str
+    weight: float
+    limit: int
+
+
+def _expected_matches(term: str, weights: Weights) -> int:
+    """About how many documents hold ``term``: the sample's estimate, or for a word the sample
+    holds at most once, what twice in the sample stands for in the whole index (a word never
+    counted at all: ``RARE_POSTINGS``)."""
+    estimate = weights.estimated_documents(term)
+    if estimate:
+        return estimate
+    if not weights.sample:
+        return RARE_POSTINGS
+    return math.ceil(2 * weights.indexed / weights.sample)
+
+
+def lookup_terms(query: QueryText, weights: Weights) -> list[Lookup]:
+    """The words to read from the index, within ``POSTING_BUDGET`` matches in all. A word's
+    share of the cosine is its squared weight in the query vector; the words bringing the
+    most of it per match read come first and are read whole (rare words, title words and
+    repeated words cost little and say most), so an old case sharing them is found however
+    many newer cases share the common words, which are left to the rescoring."""
+    vector = {term: (1 + math.log(n)) * weights.idf(term) for term, n in query.counts.items()}
+    expected = {term: _expected_matches(term, weights) for term in vector}
+    order = sorted(vector, key=lambda term: (-(vector[term] ** 2) / (expected[term] + 1), term))
+    chosen: list[Lookup] = []
+    left = POSTING_BUDGET
+    for term in order:
+        if expected[term] > left:
             continue
-        title = TITLE_WEIGHT if term in query.title_terms else 1
-        chosen.append((weights.idf(term) * title * (1 + math.log(n)), term))
-    chosen.sort(key=lambda item: (-item[0], item[1]))
-    return [(term, weights.idf(term)) for _score, term in chosen[:TERMS]]
+        left -= expected[term]
+        limit = min(POSTING_BUDGET, 2 * expected[term] + RARE_POSTINGS)
+        chosen.append(Lookup(term, vector[term] * weights.idf(term), limit))
+        if len(chosen) == MAX_LOOKUPS:
+            break
+    return chosen
 
 
 def _unrestricted(user: User | AnonymousUser) -> bool:
@@ -298,73 +345,114 @@ def _unrestricted(user: User | AnonymousUser) -> bool:
 
 
 def _postings_sql(
-    terms: Sequence[str], scope: QuerySet[Case] | None, postings: int
+    lookups: Sequence[Lookup], scope: QuerySet[Case] | None, postings: int | None
 ) -> tuple[str, list[Any]]:
-    """One statement: for each term (numbered), the ids of its newest ``postings`` matches in
-    title, request or facts, within ``scope`` when given."""
+    """One statement: for each word (numbered), the ids of its matches read (its ``limit``
+    newest, or its ``postings`` newest within ``scope`` when given) as one comma-separated
+    string: the database walks its index, Python only splits the strings."""
     scope_sql, scope_params = ("", ())
     if scope is not None:
         scope_sql, scope_params = scope.order_by().values("id").query.sql_with_params()
     parts: list[str] = []
     params: list[Any] = []
     postgresql = connection.vendor == "postgresql"
-    for number, term in enumerate(terms):
+    for number, lookup in enumerate(lookups):
+        limit = int(postings if postings is not None else lookup.limit)
         if postgresql:
             # The GIN index yields the term's matches first (materialised): left alone, the
             # planner would walk the primary key and test every row (see queries.match_sql).
+            # The bare word, in any field: restricted to title, request and facts (':ABC') it
+            # would make PostgreSQL recheck every match's tsvector; the rescoring reads only
+            # those fields anyway.
             inner = (
                 f"WITH hits AS MATERIALIZED (SELECT case_id FROM {DOC_TABLE} "  # noqa: S608
-                "WHERE tsv @@ %s::tsquery) SELECT case_id FROM hits"
+                "WHERE tsv @@ %s::tsquery) SELECT case_id AS id FROM hits"
             )
-            params.append(f"'{term}':ABC")
+            params.append(f"'{lookup.term}'")
             if scope is not None:
                 inner += f" WHERE case_id IN ({scope_sql})"
                 params.extend(scope_params)
-            inner += f" ORDER BY case_id DESC LIMIT {int(postings)}"
+            inner += f" ORDER BY case_id DESC LIMIT {limit}"
+            joined = "string_agg(id::text, ',')"
         else:
-            # FTS5 walks its matches newest first and stops after POSTINGS; CROSS JOIN keeps
+            # FTS5 walks its matches newest first and stops after the limit; CROSS JOIN keeps
             # it the outer loop (see queries.match_sql).
             join = ""
             if scope is not None:
                 join = f" CROSS JOIN ({scope_sql}) scope ON scope.id = {FTS_TABLE}.rowid"
                 params.extend(scope_params)
             inner = (
-                f"SELECT {FTS_TABLE}.rowid FROM {FTS_TABLE}{join} "  # noqa: S608
-                f"WHERE {FTS_TABLE} MATCH %s ORDER BY {FTS_TABLE}.rowid DESC LIMIT {int(postings)}"
+                f"SELECT {FTS_TABLE}.rowid AS id FROM {FTS_TABLE}{join} "  # noqa: S608
+                f"WHERE {FTS_TABLE} MATCH %s ORDER BY {FTS_TABLE}.rowid DESC LIMIT {limit}"
             )
-            params.append('{title request facts} : "' + term + '"')
-        parts.append(f"SELECT {number}, t{number}.* FROM ({inner}) t{number}")  # noqa: S608
+            params.append('{title request facts} : "' + lookup.term + '"')
+            joined = "group_concat(id)"
+        parts.append(f"SELECT {number}, {joined} FROM ({inner}) t{number}")  # noqa: S608
     return " UNION ALL ".join(parts), params
 
 
 def _prescore(
-    terms: list[tuple[str, float]], scope: QuerySet[Case] | None = None, postings: int = POSTINGS
+    lookups: Sequence[Lookup],
+    best: int,
+    scope: QuerySet[Case] | None = None,
+    postings: int | None = None,
 ) -> dict[int, float]:
-    """Per case id, the summed weight of the looked-up words it holds."""
-    scores: dict[int, float] = defaultdict(float)
-    if not terms:
-        return scores
-    sql, params = _postings_sql([term for term, _ in terms], scope, postings)
+    """The ``best`` case ids holding the most weight of the looked-up words, with it."""
+    if not lookups:
+        return {}
+    sql, params = _postings_sql(lookups, scope, postings)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for number, case_id in cursor.fetchall():
-            scores[int(case_id)] += terms[int(number)][1]
-    return scores
+        rows = sorted(
+            ((lookups[int(number)].weight, joined) for number, joined in cursor.fetchall()),
+            key=lambda row: -row[0],
+        )
+    scores: dict[str, float] = {}
+    get = scores.get
+    left = sum(weight for weight, _ in rows)  # the most a case not met yet can still gather
+    closed = False
+    for number, (weight, joined) in enumerate(rows):
+        if not closed and number in THRESHOLD_CHECKS and _kth_largest(scores, best) > left:
+            # Max-score: the ``best``-th case holds more than all the words left, so a case
+            # first met from now on cannot enter: only the cases met so far gather weight.
+            closed = True
+        left -= weight
+        if not joined:
+            continue
+        ids = joined.split(",")
+        if closed:
+            for case_id in scores.keys() & ids:
+                scores[case_id] += weight
+        else:
+            for case_id in ids:
+                scores[case_id] = get(case_id, 0.0) + weight
+    ranked = sorted(scores.items(), key=operator.itemgetter(1), reverse=True)[:best]
+    return {int(case_id): score for case_id, score in ranked}
+
+
+def _kth_largest(scores: Mapping[str, float], k: int) -> float:
+    """The ``k``-th largest score (0 when there are fewer)."""
+    if len(scores) < k:
+        return 0.0
+    return sorted(scores.values(), reverse=True)[k - 1]
 
 
 def _best_visible(
-    user: User | AnonymousUser, scope: QuerySet[Case], terms: list[tuple[str, float]]
+    user: User | AnonymousUser, scope: QuerySet[Case], lookups: list[Lookup]
 ) -> list[int]:
     """The ``RESCORE`` visible cases holding the most weight. The index is read without the
-    scope (cheap: newest matches first) and the best ``WIDE`` kept if visible; a user who sees
-    only part of the cases also gets the best of their own (the index joined to the scope,
-    fewer matches per word: each one costs a look-up of its case)."""
-    prescores = _prescore(terms)
-    wide = heapq.nlargest(WIDE, prescores, key=lambda case_id: (prescores[case_id], case_id))
+    scope (cheap: each word's matches in order) and the best ``WIDE`` kept if visible; a user
+    who sees only part of the cases also gets the best of their own (the index joined to the
+    scope, the ``SCOPED_TERMS`` most telling words, fewer matches per word: each one costs a
+    look-up of its case)."""
+    prescores = _prescore(lookups, WIDE)
+    wide = list(prescores)
     allowed = set(scope.filter(id__in=wide).values_list("id", flat=True)) if wide else set()
     scores = {case_id: prescores[case_id] for case_id in wide if case_id in allowed}
     if not _unrestricted(user):
-        scores |= _prescore(terms, scope, SCOPED_POSTINGS)
+        telling = sorted(lookups, key=lambda lookup: -lookup.weight)[:SCOPED_TERMS]
+        for case_id, score in _prescore(telling, WIDE, scope, SCOPED_POSTINGS).items():
+            scores[case_id] = max(score, scores.get(case_id, 0.0))
     return heapq.nlargest(RESCORE, scores, key=lambda case_id: (scores[case_id], case_id))
 
 
@@ -403,39 +491,65 @@ def _shared_phrases(query: QueryText, document: Sequence[str], weights: Weights)
     return chosen
 
 
+def _document_counts(body: str, caps: Sequence[int] | None = None) -> Counter[str]:
+    """The weighted bigram counts of a stored document's title, request and facts (as the word
+    statistics read them, or only their beginning: ``caps``)."""
+    fields = matter_fields(body)
+    if caps is not None:
+        fields = [text[:cap] for text, cap in zip(fields, caps, strict=True)]
+    return _weighted_counts(fields)
+
+
+def _similarities(
+    query: QueryText, counts: Mapping[int, Counter[str]], weights: Weights, idf: dict[str, float]
+) -> dict[int, float]:
+    """The cosine of the draft with each document; ``idf`` holds the weights of the words met
+    so far, and gets those of the documents' other words (one look-up for all of them)."""
+    missing: set[str] = set(query.counts).difference(idf)
+    for document in counts.values():
+        missing.update(document.keys() - idf.keys())
+    if missing:
+        stored = replace(weights, frequencies=frequencies_of(missing))
+        idf.update((term, stored.idf(term)) for term in missing)
+    query_vector = _vector(query.counts, idf)
+    return {case_id: _cosine(query_vector, document, idf) for case_id, document in counts.items()}
+
+
 def same_matter(user: User | AnonymousUser, scope: QuerySet[Case], draft: Draft) -> list[Candidate]:
     """Visible cases whose words resemble the draft, most similar first."""
     if not draft.has_text:
         return []
     query = QueryText.of(draft)
     weights = weights_for(query.counts)
-    terms = lookup_terms(query, weights)
-    top = _best_visible(user, scope, terms)
-    bodies = {
-        case_id: matter_fields(body)
-        for case_id, body in SearchDocument.objects.filter(case_id__in=top).values_list(
-            "case_id", "body"
-        )
-    }
-    counts = {
-        case_id: _weighted_counts(
-            [text[:cap] for text, cap in zip(fields, RESCORE_CAPS, strict=True)]
-        )
-        for case_id, fields in bodies.items()
-    }
-    everything: set[str] = set(query.counts)
-    for document in counts.values():
-        everything.update(document)
-    weights = weights_for(everything)
-    idf = {term: weights.idf(term) for term in everything}
-    query_vector = _vector(query.counts, idf)
-    similarity = {
-        case_id: _cosine(query_vector, document, idf) for case_id, document in counts.items()
-    }
+    top = _best_visible(user, scope, lookup_terms(query, weights))
+    bodies = dict(SearchDocument.objects.filter(case_id__in=top).values_list("case_id", "body"))
+    similarity = _similarities(
+        query,
+        {case_id: _document_counts(body, RESCORE_CAPS) for case_id, body in bodies.items()},
+        weights,
+        {term: weights.idf(term) for term in query.counts},
+    )
     chosen = [case_id for case_id in top if similarity.get(case_id, 0.0) >= MIN_SIMILARITY]
-    cases = _rows(Case.objects.filter(id__in=chosen)).in_bulk()
+    # Region and category of every similar case (for the boost), the rows of the best only.
+    places = {
+        case_id: (region_id, category_id)
+        for case_id, region_id, category_id in Case.objects.filter(id__in=chosen).values_list(
+            "id", "region_id", "content_category_id"
+        )
+    }
+
+    def score(case_id: int) -> float:
+        region_id, category_id = places[case_id]
+        return _boosted(
+            similarity[case_id],
+            same_region=draft.region_id is not None and region_id == draft.region_id,
+            same_category=draft.category_id is not None and category_id == draft.category_id,
+        )
+
+    best = sorted(places, key=lambda case_id: (-score(case_id), -case_id))[:MAX_MATTER]
+    cases = _rows(Case.objects.filter(id__in=best)).in_bulk()
     found = []
-    for case_id in chosen:
+    for case_id in best:
         case = cases.get(case_id)
         if case is None:
             continue
@@ -446,20 +560,18 @@ def same_matter(user: User | AnonymousUser, scope: QuerySet[Case], draft: Draft)
                 same_region=draft.region_id is not None and case.region_id == draft.region_id,
                 same_category=draft.category_id is not None
                 and case.content_category_id == draft.category_id,
+                phrases=_shared_phrases(query, matter_fields(bodies[case_id]), weights),
             )
         )
-    found.sort(key=lambda c: (-_score(c), -c.case.pk))
-    found = found[:MAX_MATTER]
-    for candidate in found:
-        candidate.phrases = _shared_phrases(query, bodies[candidate.case.pk], weights)
     return found
 
 
-def _score(candidate: Candidate) -> float:
+def _boosted(similarity: float, *, same_region: bool, same_category: bool) -> float:
+    """The order of the offers: similarity, a little more for the same place and category."""
     return (
-        candidate.similarity
-        + (REGION_BOOST if candidate.same_region else 0.0)
-        + (CATEGORY_BOOST if candidate.same_category else 0.0)
+        similarity
+        + (REGION_BOOST if same_region else 0.0)
+        + (CATEGORY_BOOST if same_category else 0.0)
     )
 
 

@@ -11,6 +11,7 @@ holds once or not at all is not stored and counts as rare.
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ def bigrams(normalized: str) -> list[str]:
     a single character says too little to relate two matters)."""
     grams: list[str] = []
     for run in runs(normalized):
-        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        grams.extend(map(operator.add, run, run[1:]))
     return grams
 
 
@@ -77,6 +78,15 @@ class Weights:
 def weights_for(terms: Iterable[str]) -> Weights:
     """The stored frequencies of these terms (one query per ``LOOKUP_CHUNK`` terms, plus one)."""
     sample = TermSample.objects.order_by("-built_at").first()
+    return Weights(
+        sample=sample.documents if sample else 0,
+        indexed=sample.indexed if sample else 0,
+        frequencies=frequencies_of(terms),
+    )
+
+
+def frequencies_of(terms: Iterable[str]) -> dict[str, int]:
+    """The stored frequencies of these terms (absent: held once or never in the sample)."""
     wanted = sorted({term for term in terms if len(term) <= MAX_TERM_LENGTH})
     frequencies: dict[str, int] = {}
     # Plain SQL: thousands of terms per call, where building an ORM lookup costs more than
@@ -91,11 +101,7 @@ def weights_for(terms: Iterable[str]) -> Weights:
                 chunk,
             )
             frequencies.update(cursor.fetchall())
-    return Weights(
-        sample=sample.documents if sample else 0,
-        indexed=sample.indexed if sample else 0,
-        frequencies=frequencies,
-    )
+    return frequencies
 
 
 def _sampled_bodies(size: int) -> Iterator[str]:
