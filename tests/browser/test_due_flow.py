@@ -10,29 +10,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.cases.workflow_cast import make_cast, walk_to
-from tests.conftest import Units
-from xinfang.accounts.models import Region, User
+from tests.cases.workflow_cast import Cast, walk_to
 from xinfang.cases.enums import CaseStatus
-from xinfang.cases.models import Case, ContentCategory
+from xinfang.cases.models import Case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_handler_pages_through_the_cases_due_soonest_first(
-    page: Page,
-    live_server: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
+    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch, cast: Cast
 ) -> None:
     monkeypatch.setattr("xinfang.cases.queries.DUE_PAGE_SIZE", 2)
-    cast = make_cast(units, clerk, handler, leader, outsider, region, category)
     today = dt.date.today()
     due = []
     for days in (-2, 4, 1):  # two days late, due in four days, due tomorrow
@@ -41,7 +29,7 @@ def test_a_handler_pages_through_the_cases_due_soonest_first(
         due.append((days, case.number))
     late, tomorrow, in_four_days = (number for _, number in sorted(due))
 
-    log_in(page, live_server, handler)
+    log_in(page, live_server, cast.handler)
     page.keyboard.press("Alt+d")
     expect(page.get_by_role("heading", name="我的待办期限")).to_be_visible()
     rows = page.locator("table.cases tbody tr")

@@ -338,31 +338,12 @@ def register_case(
     _check_reception_unit(unit, contact.reception_unit)
     _validate_people(contact, petitioners)
     warnings = _accused_unit_warnings(unit, case)
-    earlier = _replayed(idempotency_key, actor)
-    if earlier is not None:
-        return earlier
-    clock = _registration_clock(contact)
-    try:
-        with _files_removed_on_error() as written:
-            registration = _register(
-                actor,
-                unit,
-                contact,
-                case,
-                petitioners,
-                attachments,
-                idempotency_key,
-                written,
-                clock,
-            )
-            registration.warnings += warnings
-            return registration
-    except IntegrityError:
-        # A concurrent submit with the same key won the race: answer with its case.
-        earlier = _replayed(idempotency_key, actor)
-        if earlier is not None:
-            return earlier
-        raise
+    registration = _register_once(
+        actor, unit, contact, case, petitioners, attachments, idempotency_key
+    )
+    if registration.created:
+        registration.warnings += warnings
+    return registration
 
 
 def register_online_petition(
@@ -380,15 +361,30 @@ def register_online_petition(
     the rows; the office's clerks take it from there like any registration. A replayed
     ``idempotency_key`` (the same form sent twice) returns the first case."""
     _validate_people(contact, petitioners)
-    earlier = _replayed(idempotency_key, portal_account)
+    return _register_once(
+        portal_account, office, contact, case, petitioners, attachments, idempotency_key
+    )
+
+
+def _register_once(
+    actor: User,
+    unit: Unit,
+    contact: ContactInput,
+    case: CaseInput,
+    petitioners: Sequence[PetitionerInput],
+    attachments: Sequence[UploadedFile[bytes]],
+    idempotency_key: str | None,
+) -> Registration:
+    """Register, or answer with the case an earlier call with the same key created."""
+    earlier = _replayed(idempotency_key, actor)
     if earlier is not None:
         return earlier
     clock = _registration_clock(contact)
     try:
         with _files_removed_on_error() as written:
             return _register(
-                portal_account,
-                office,
+                actor,
+                unit,
                 contact,
                 case,
                 petitioners,
@@ -398,7 +394,8 @@ def register_online_petition(
                 clock,
             )
     except IntegrityError:
-        earlier = _replayed(idempotency_key, portal_account)
+        # A concurrent submit with the same key won the race: answer with its case.
+        earlier = _replayed(idempotency_key, actor)
         if earlier is not None:
             return earlier
         raise
