@@ -10,6 +10,7 @@ the limits, a CSV that is not text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import pickle
@@ -289,11 +290,11 @@ def sheet_rows(kind: str, data: bytes) -> Iterator[Iterator[Row]]:
     drain = threading.Thread(target=_drain, args=(child.stdout, frames), daemon=True)
     drain.start()
     try:
-        try:
-            child.stdin.write(data)  # the child reads it all before it answers
+        # The child reads it all before it answers; if it died early (a broken pipe), its
+        # messages say why, or end.
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(data)
             child.stdin.close()
-        except BrokenPipeError:
-            pass  # the child died early: its messages say why, or end
         yield _from_child(frames)
     finally:
         if child.poll() is None:
