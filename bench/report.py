@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +15,24 @@ from typing import Any
 from bench.stats import Summary
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def in_child(module: str, *arguments: str) -> dict[str, Any]:
+    """``python -m <module> <arguments>`` in a process of its own, with this process's
+    environment (its RSS is its own); the JSON object on its last line of output."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [sys.executable, "-m", module, *arguments],
+        cwd=REPO,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
+        raise RuntimeError(f"{module} {' '.join(arguments)}: {last}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 @dataclass

@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.database import REFERENCE_DATE
-from bench.report import REPO, Row
+from bench.report import Row, in_child
 from bench.stats import Summary
 
 ROWS = 100_000
@@ -390,21 +389,6 @@ def import_queued(ledger_id: int) -> dict[str, Any]:
     }
 
 
-def _child(action: str, argument: str) -> dict[str, Any]:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.w5_ledger", action, argument],
-        cwd=REPO,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{action} failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 # --- leaving the database as it was ---------------------------------------------------------------
 
 
@@ -443,10 +427,10 @@ def _left_as_found() -> Iterator[None]:
 def run(*, quick: bool, folder: Path) -> list[Row]:
     rows = QUICK_ROWS if quick else ROWS
     path = ledger_file(folder, rows)
-    parses = [_child("parse", str(path)) for _ in range(1 if quick else 3)]
+    parses = [in_child("bench.w5_ledger", "parse", str(path)) for _ in range(1 if quick else 3)]
     with _left_as_found():
-        upload = _child("upload", str(path))
-        ours = _child("import", str(upload["ledger"]))
+        upload = in_child("bench.w5_ledger", "upload", str(path))
+        ours = in_child("bench.w5_ledger", "import", str(upload["ledger"]))
     if ours["status"] != "done":
         raise RuntimeError(f"the import ended {ours['status']}: {ours['message']}")
     parse = Summary.of([p["seconds"] for p in parses])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -40,14 +40,14 @@ from xinfang.search.related import (
     REGION_BOOST,
     RESCORE_CAPS,
     Draft,
+    QueryText,
     candidate_scope,
+    document_counts,
     related_cases,
+    tf_weight,
 )
 from xinfang.search.termstats import (
     Weights,
-    bigrams,
-    matter_fields,
-    matter_text_fields,
 )
 
 TARGET_MS = 100.0
@@ -56,7 +56,6 @@ COMPLAINTS = 40
 QUICK_COMPLAINTS = 10
 TOP = 5
 USERNAME = "clerk"
-TITLE_WEIGHT = 2  # as the registration panel weighs a title word
 KEPT = 50  # best cases the exhaustive pass keeps per complaint (to count ties)
 EPSILON = 1e-6  # cosines closer than this tie
 
@@ -90,15 +89,6 @@ def complaints(count: int) -> list[Draft]:
         )
         for plan in plans
     ]
-
-
-def _counts(fields: Sequence[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for index, text in enumerate(fields):
-        grams = bigrams(text)
-        for _ in range(TITLE_WEIGHT if index == 0 else 1):
-            counts.update(grams)
-    return counts
 
 
 def index_weights() -> Weights:
@@ -183,8 +173,8 @@ def exhaustive(
     # term -> [(draft number, query weight / query norm)]
     wanted: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for number, draft in enumerate(drafts):
-        query = _counts(matter_text_fields(draft.title, draft.request, draft.facts))
-        vector = {t: (1 + math.log(n)) * weight(t) for t, n in query.items()}
+        query = QueryText.of(draft).counts
+        vector = {t: tf_weight(n) * weight(t) for t, n in query.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         for term, value in vector.items():
             wanted[term].append((number, value / norm))
@@ -196,12 +186,10 @@ def exhaustive(
         "case_id", "body", "case__region_id", "case__content_category_id"
     )
     for case_id, body, region_id, category_id in documents.iterator(chunk_size=5000):
-        counts = _counts(
-            [text[:cap] for text, cap in zip(matter_fields(body), RESCORE_CAPS, strict=True)]
-        )
+        counts = document_counts(body, RESCORE_CAPS)
         for term in counts.keys() - idf.keys():
             idf[term] = weights.idf(term)
-        values = {term: _tf(n) * idf[term] for term, n in counts.items()}
+        values = {term: tf_weight(n) * idf[term] for term, n in counts.items()}
         dots: dict[int, float] = defaultdict(float)
         for term in values.keys() & wanted.keys():
             value = values[term]
@@ -236,13 +224,6 @@ def _panel(draft: Draft, cosine: float, region_id: int, category_id: int) -> flo
     return (
         cosine + (REGION_BOOST if same_region else 0.0) + (CATEGORY_BOOST if same_category else 0.0)
     )
-
-
-def _tf(n: int) -> float:
-    return _TF[n] if n < len(_TF) else 1 + math.log(n)
-
-
-_TF = [0.0, *(1 + math.log(n) for n in range(1, 256))]
 
 
 def _keep(heap: list[tuple[float, int]], score: float, case_id: int) -> None:

@@ -14,13 +14,12 @@ import contextlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.report import REPO, Row, timing_row
+from bench.report import Row, in_child, timing_row
 from bench.stats import Summary
 
 EXPORT_ROWS = 100_000
@@ -115,25 +114,10 @@ def child(repetitions: int, *, openpyxl_baseline: bool) -> dict[str, Any]:
     return result
 
 
-def _spawn(*arguments: str) -> dict[str, Any]:
-    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "bench.w8_report", *arguments],
-        cwd=REPO,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(*, quick: bool) -> list[Row]:
     repetitions = 1 if quick else 3
-    ours = _spawn("--repetitions", str(repetitions))
-    baseline = _spawn("--openpyxl")
+    ours = in_child("bench.w8_report", "--repetitions", str(repetitions))
+    baseline = in_child("bench.w8_report", "--openpyxl")
     report = Summary.of(ours["report_seconds"])
     export = Summary.of(ours["export_seconds"])
     peak = ours["rss_peak_mb"]

@@ -9,13 +9,12 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.report import REPO, Row
+from bench.report import Row, in_child
 
 
 def rss_mb() -> float:
@@ -105,17 +104,7 @@ def run(requests: int, seed: int) -> dict[str, Any]:
 def measure(*, quick: bool) -> Row:
     """Run the worker in a fresh process with this process's environment; one table row."""
     requests = 300 if quick else 10_000
-    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "bench.w9_memory", "--requests", str(requests)],
-        cwd=REPO,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = in_child("bench.w9_memory", "--requests", str(requests))
     return Row(
         workload="W9",
         name=f"内存增长 RSS growth, {requests:,} mixed requests",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -23,6 +23,9 @@ from xinfang.accounts.enums import RegionLevel, Role, UnitKind
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.accounts.sessions import SECOND_FACTOR_DONE
 from xinfang.cases.models import ContentCategory
+
+if TYPE_CHECKING:
+    from tests.cases.workflow_cast import Cast
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -106,6 +109,22 @@ def auditor(units: Units) -> User:
     return UserFactory(
         username="auditor", full_name="审计管理员", unit=units.office, roles=[Role.AUDIT_ADMIN]
     )
+
+
+@pytest.fixture
+def cast(
+    units: Units,
+    clerk: User,
+    handler: User,
+    leader: User,
+    outsider: User,
+    region: Region,
+    category: ContentCategory,
+) -> Cast:
+    """The office's clerk, the unit's handler, reviewer and leader, and an outsider."""
+    from tests.cases.workflow_cast import make_cast  # it imports this module
+
+    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def logged_in(user: User, **client_options: Any) -> Client:

@@ -15,13 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.cases.workflow_cast import Cast, make_cast
-from tests.conftest import Units
 from tests.factories import PASSWORD, enrol_totp
 from xinfang.accounts import rules
-from xinfang.accounts.models import Region, TotpDevice, User
+from xinfang.accounts.models import TotpDevice, User
 from xinfang.accounts.totp import PERIOD, code_at, time_step
-from xinfang.cases.models import ContentCategory
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -69,20 +66,6 @@ def page(browser: object, live_server: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    """The office's clerk, the unit's handler, reviewer and leader, and an outsider."""
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def screenshot(page: object, name: str) -> Path:

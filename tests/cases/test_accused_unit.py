@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from tests.api.conftest import api_client
 from tests.cases.test_views import registration_post
-from tests.cases.workflow_cast import Cast, fresh, make_cast
+from tests.cases.workflow_cast import Cast, fresh
 from tests.conftest import Units, logged_in
 from tests.factories import UnitFactory, UserFactory, id_number
 from xinfang.accounts.enums import Role, UnitKind
@@ -54,19 +54,6 @@ class District:
     office: Unit
     clerk: User
     handler: User
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 @pytest.fixture

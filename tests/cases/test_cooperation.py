@@ -14,32 +14,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.api.conftest import api_client
-from tests.cases.workflow_cast import Cast, fresh, make_cast, register
+from tests.cases.workflow_cast import Cast, fresh, register
 from tests.conftest import Units, logged_in
 from tests.factories import UnitFactory, UserFactory
 from xinfang.accounts.enums import Role, UnitKind
-from xinfang.accounts.models import Region, Unit, User
+from xinfang.accounts.models import Unit, User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases import routing, steps, workflow
 from xinfang.cases.enums import CaseStatus, ClaimRoute, EventKind
-from xinfang.cases.models import Case, CaseEvent, CaseUnit, ContentCategory
+from xinfang.cases.models import Case, CaseEvent, CaseUnit
 from xinfang.cases.queries import CaseFilters, case_page, cases_visible_to, desk
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 @pytest.fixture

@@ -16,32 +16,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.api.conftest import api_client
-from tests.cases.workflow_cast import Cast, fresh, make_cast, walk_to
+from tests.cases.workflow_cast import Cast, fresh, walk_to
 from tests.conftest import Units, logged_in
 from tests.factories import UserFactory
 from xinfang.accounts.enums import Role
-from xinfang.accounts.models import Region, User
+from xinfang.accounts.models import User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases import services, steps, workflow
 from xinfang.cases.enums import CaseStatus, EventKind
-from xinfang.cases.models import Case, ContentCategory, Recusal
+from xinfang.cases.models import Case, Recusal
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
 RECUSED = "依照《信访工作条例》第二十八条第三款应当回避"
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 @pytest.fixture

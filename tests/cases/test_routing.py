@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from tests.cases.workflow_cast import Cast, fresh, make_cast, register, walk_to
+from tests.cases.workflow_cast import Cast, fresh, register, walk_to
 from tests.conftest import Units, logged_in
 from tests.factories import UnitFactory, UserFactory
 from xinfang.accounts.enums import Role, UnitKind
@@ -20,19 +20,6 @@ from xinfang.cases.models import Case, ContentCategory, RoutingRule
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tests.cases.workflow_cast import Cast, fresh, make_cast, opinion, register, walk_to
-from tests.conftest import Units
-from xinfang.accounts.models import Region, User
+from tests.cases.workflow_cast import Cast, fresh, opinion, register, walk_to
+from xinfang.accounts.models import User
 from xinfang.audit.models import AuditEvent
 from xinfang.audit.queries import verify_chain
 from xinfang.cases import steps, workflow
@@ -25,7 +24,7 @@ from xinfang.cases.enums import (
     ServiceMethod,
     TerminationReason,
 )
-from xinfang.cases.models import Case, CaseEvent, ContentCategory
+from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.workflow import TRANSITIONS, Action, ConcurrentChangeError
 
 pytestmark = pytest.mark.django_db
@@ -70,19 +69,6 @@ EXPECTED = {
     (S.REVIEW_SERVED, A.TERMINATE): S.TERMINATED,
     (S.CLOSED, A.TERMINATE): S.TERMINATED,
 }
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def sample_arguments(action: Action, cast: Cast) -> dict[str, Any]:

@@ -9,32 +9,19 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from tests.cases.workflow_cast import Cast, fresh, make_cast, register, walk_to
+from tests.cases.workflow_cast import Cast, fresh, register, walk_to
 from tests.conftest import Units, logged_in
 from tests.factories import UserFactory
 from xinfang.accounts.enums import Role
-from xinfang.accounts.models import Region, User
+from xinfang.accounts.models import User
 from xinfang.audit.models import AuditEvent
 from xinfang.cases import steps
 from xinfang.cases.deadlines import Calendar
 from xinfang.cases.enums import CaseStatus
-from xinfang.cases.models import CalendarOverride, ContentCategory, RuleSet
+from xinfang.cases.models import CalendarOverride, RuleSet
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def at(day: str) -> Any:

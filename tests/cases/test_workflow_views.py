@@ -11,27 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.api.conftest import api_client
-from tests.cases.workflow_cast import Cast, fresh, make_cast, register, walk_to
-from tests.conftest import Units, logged_in
-from xinfang.accounts.models import Region, User
+from tests.cases.workflow_cast import Cast, fresh, register, walk_to
+from tests.conftest import logged_in
 from xinfang.cases.enums import CaseStatus
-from xinfang.cases.models import CaseEvent, ContentCategory
+from xinfang.cases.models import CaseEvent
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def step_url(number: str, action: str) -> str:

@@ -12,10 +12,10 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from tests.cases.workflow_cast import Cast, fresh, make_cast, register, walk_to
+from tests.cases.workflow_cast import Cast, fresh, register, walk_to
 from tests.conftest import Units, logged_in
 from tests.factories import PetitionerFactory, id_number
-from xinfang.accounts.models import Region, User
+from xinfang.accounts.models import Region
 from xinfang.audit.models import AuditEvent
 from xinfang.cases import steps
 from xinfang.cases.enums import CaseStatus, Channel
@@ -26,19 +26,6 @@ from xinfang.portal.models import Evaluation
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
-
-
-@pytest.fixture
-def cast(
-    units: Units,
-    clerk: User,
-    handler: User,
-    leader: User,
-    outsider: User,
-    region: Region,
-    category: ContentCategory,
-) -> Cast:
-    return make_cast(units, clerk, handler, leader, outsider, region, category)
 
 
 def petition_form(client: Client) -> dict[str, Any]:

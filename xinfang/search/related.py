@@ -251,10 +251,10 @@ class QueryText:
     @classmethod
     def of(cls, draft: Draft) -> QueryText:
         fields = matter_text_fields(draft.title, draft.request, draft.facts)
-        return cls(fields, _weighted_counts(fields))
+        return cls(fields, weighted_counts(fields))
 
 
-def _weighted_counts(fields: Sequence[str]) -> Counter[str]:
+def weighted_counts(fields: Sequence[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for index, text in enumerate(fields):
         grams = bigrams(text)
@@ -263,7 +263,7 @@ def _weighted_counts(fields: Sequence[str]) -> Counter[str]:
     return counts
 
 
-def _tf(n: int) -> float:
+def tf_weight(n: int) -> float:
     """The weight of a word said ``n`` times (sublinear: the tenth mention adds little)."""
     return _TF[n] if n < len(_TF) else 1 + math.log(n)
 
@@ -273,7 +273,7 @@ _TF = [0.0, *(1 + math.log(n) for n in range(1, 256))]
 
 def _vector(counts: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
     """The unit TF-IDF vector of bigram counts."""
-    vector = {term: _tf(n) * idf[term] for term, n in counts.items()}
+    vector = {term: tf_weight(n) * idf[term] for term, n in counts.items()}
     norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
     return {term: value / norm for term, value in vector.items()}
 
@@ -284,7 +284,7 @@ def _cosine(query: Mapping[str, float], counts: Counter[str], idf: Mapping[str, 
     if max(counts.values(), default=0) < len(_TF):
         tfs = list(map(_TF.__getitem__, counts.values()))
     else:
-        tfs = [_tf(n) for n in counts.values()]
+        tfs = [tf_weight(n) for n in counts.values()]
     values = list(map(operator.mul, tfs, map(idf.__getitem__, counts)))
     squares = sum(map(operator.mul, values, values))
     if not squares:
@@ -491,13 +491,13 @@ def _shared_phrases(query: QueryText, document: Sequence[str], weights: Weights)
     return chosen
 
 
-def _document_counts(body: str, caps: Sequence[int] | None = None) -> Counter[str]:
+def document_counts(body: str, caps: Sequence[int] | None = None) -> Counter[str]:
     """The weighted bigram counts of a stored document's title, request and facts (as the word
     statistics read them, or only their beginning: ``caps``)."""
     fields = matter_fields(body)
     if caps is not None:
         fields = [text[:cap] for text, cap in zip(fields, caps, strict=True)]
-    return _weighted_counts(fields)
+    return weighted_counts(fields)
 
 
 def _similarities(
@@ -525,7 +525,7 @@ def same_matter(user: User | AnonymousUser, scope: QuerySet[Case], draft: Draft)
     bodies = dict(SearchDocument.objects.filter(case_id__in=top).values_list("case_id", "body"))
     similarity = _similarities(
         query,
-        {case_id: _document_counts(body, RESCORE_CAPS) for case_id, body in bodies.items()},
+        {case_id: document_counts(body, RESCORE_CAPS) for case_id, body in bodies.items()},
         weights,
         {term: weights.idf(term) for term in query.counts},
     )

@@ -37,39 +37,10 @@ from xinfang.stats.clocks import DayTable, rule_sets
 from xinfang.stats.enums import Aggregate
 from xinfang.stats.measures import _DONE, CONTACT_MEASURES
 from xinfang.stats.models import CaseFact, ContactFact, DayCount, RepeatFact
+from xinfang.stats.triggers import CASE_COLUMNS, CONTACT_COLUMNS
 
-CASE_FIELDS = (
-    "id",
-    "region_id",
-    "content_category_id",
-    "handling_unit_id",
-    "handling_category",
-    "claim_route",
-    "channel",
-    "received_on",
-    "transferred_on",
-    "assignment_due_on",
-    "accepted_on",
-    "status",
-    "closed_on",
-    "extension_days",
-    "rule_set_key",
-    "served_on",
-    "replied_on",
-    "due_on",
-    "contact_count",
-)
-CONTACT_FIELDS = (
-    "id",
-    "case_id",
-    "occurred_at",
-    "channel",
-    "people_count",
-    "is_collective",
-    "is_repeat",
-    "involves_litigation",
-    "reception_unit_id",
-)
+CASE_FIELDS = ("id", *CASE_COLUMNS)
+CONTACT_FIELDS = ("id", *CONTACT_COLUMNS)
 CONTACT_KEYS = tuple(m.key for m in CONTACT_MEASURES)
 #: A rating the petitioner left empty still counts as an evaluation (参评).
 NO_RATING_TEXT = "?"

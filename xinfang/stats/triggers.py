@@ -18,7 +18,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 DIRTY = "stats_dirtycase"
 STATE = "stats_rollupstate"
 
-#: Columns of ``cases_case`` the facts are derived from (``facts.CASE_COLUMNS``).
+#: Columns of ``cases_case`` the facts are derived from (``facts.CASE_FIELDS`` reads them, in
+#: this order, after the id).
 CASE_COLUMNS = (
     "region_id",
     "content_category_id",
@@ -39,15 +40,16 @@ CASE_COLUMNS = (
     "due_on",
     "contact_count",
 )
+#: The same for ``cases_contact`` (``facts.CONTACT_FIELDS``).
 CONTACT_COLUMNS = (
     "case_id",
-    "channel",
     "occurred_at",
-    "reception_unit_id",
+    "channel",
     "people_count",
     "is_collective",
     "is_repeat",
     "involves_litigation",
+    "reception_unit_id",
 )
 EVALUATION_COLUMNS = ("case_id", "target", "rating", "created_at")
 
