@@ -217,8 +217,12 @@ class Case(models.Model):
             ),
             models.Index(fields=["handling_unit", "-registered_at", "-id"], name="case_hdl_unit"),
             models.Index(fields=["region", "-registered_at", "-id"], name="case_region"),
-            # A received-date range reads its days by index, then sorts only those rows.
-            models.Index(fields=["received_on"], name="case_received"),
+            # A received-date range (with or without a district) reads its days from a covering
+            # index and sorts their (registered_at, id) there; only the page's rows are read.
+            models.Index(fields=["received_on", "registered_at"], name="case_received_at"),
+            models.Index(
+                fields=["region", "received_on", "registered_at"], name="case_region_received"
+            ),
             # The 复查/复核 organ's visibility branch (mostly NULL, so a small index).
             models.Index(fields=["review_unit", "-registered_at", "-id"], name="case_rev_unit"),
             # "My due soon": the unit that owes the next step, by due date; the sweep by date.

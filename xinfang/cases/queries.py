@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xinfang.accounts import rules
-from xinfang.accounts.models import Unit
+from xinfang.accounts.models import Region, Unit
 from xinfang.cases.access import WITHHELD_MESSAGE, accuser_withheld, may_see_petitioner
 from xinfang.cases.models import (
     Attachment,
@@ -64,13 +64,22 @@ class _Branch:
     cooperating_unit_ids: tuple[int, ...] = ()
 
 
+def _subtree_or_everything(unit: Unit) -> list[int] | None:
+    """The ids of the unit and the units under it, or None when that is every unit (the
+    office at the root of the tree): a condition on it would exclude nothing, and an IN list
+    of every unit would keep the database from walking an index in order."""
+    if not Unit.objects.exclude(path__startswith=unit.path).exists():
+        return None
+    return unit_subtree_ids(unit)
+
+
 def _branches(user: User | AnonymousUser) -> list[_Branch]:
     unit = getattr(user, "unit", None)
     if not rules.can_work_cases(user) or unit is None:
         return []
-    if not Unit.objects.exclude(path__startswith=unit.path).exists():
+    ids = _subtree_or_everything(unit)
+    if ids is None:
         return [_Branch(Q())]  # the unit is the root of every unit: nothing to exclude
-    ids = unit_subtree_ids(unit)
     return [
         _Branch(Q(registering_unit_id__in=ids)),
         _Branch(Q(handling_unit_id__in=ids)),
@@ -120,7 +129,14 @@ class CaseFilters:
         if self.channel:
             cases = cases.filter(channel=self.channel)
         if self.region_code:
-            cases = cases.filter(region__code__startswith=self.region_code)
+            if self.received_from or self.received_to:
+                # With a date range the rows are found through (region, received_on, …) and
+                # sorted (see _Walk.sorts); without one a newest-first walk checks the
+                # region as it goes.
+                regions = Region.objects.filter(code__startswith=self.region_code)
+                cases = cases.filter(region_id__in=regions.values("id"))
+            else:
+                cases = cases.filter(region__code__startswith=self.region_code)
         if self.category_code:
             cases = cases.filter(content_category__code__startswith=self.category_code)
         if with_unit and self.unit_id is not None:
@@ -204,10 +220,15 @@ class _Walk:
     at: str = "registered_at"
     pk: str = "id"
     link: Q | None = None
+    #: A received-date range: no index walks such rows newest first, so the database sorts
+    #: them. It sorts ids read from a covering (received_on, registered_at) or (region,
+    #: received_on, registered_at) index and only the page's rows are then read.
+    sorts: bool = False
 
 
 def _walks(user: User | AnonymousUser, filters: CaseFilters) -> list[_Walk]:
     filtered = filters.apply(Case.objects.all(), with_unit=False)
+    sorts = filters.received_from is not None or filters.received_to is not None
     walks = []
     for branch in _branches(user):
         for unit in filters.unit_branches():
@@ -216,7 +237,7 @@ def _walks(user: User | AnonymousUser, filters: CaseFilters) -> list[_Walk]:
                 rows = filtered.filter(unit)
                 walks.append(_Walk(rows, "unit_links__registered_at", "unit_links__case_id", link))
             else:
-                walks.append(_Walk(filtered.filter(branch.condition & unit)))
+                walks.append(_Walk(filtered.filter(branch.condition & unit), sorts=sorts))
     return walks
 
 
@@ -235,7 +256,10 @@ def _walk_page(walk: _Walk, bound: Cursor | None, size: int, *, newest: bool) ->
             condition &= Q(**{f"{walk.at}__{side}e": at}) & (
                 Q(**{f"{walk.at}__{side}": at}) | Q(**{f"{walk.pk}__{side}": pk})
             )
-        chunk = list(_list_rows(walk.rows.filter(condition).order_by(*order))[:size])
+        rows = walk.rows.filter(condition).order_by(*order)
+        if walk.sorts:
+            rows = Case.objects.filter(id__in=rows.values("id")[:size]).order_by(*order)
+        chunk = list(_list_rows(rows)[:size])
         for case in chunk:
             found.setdefault(case.pk, case)
         if len(chunk) < size or len(found) >= size:
@@ -320,19 +344,25 @@ def due_soon_page(
     user: User | AnonymousUser, *, after: str | None = None, limit: int | None = None
 ) -> DuePage:
     """One page of :func:`cases_due_soon` (``DUE_PAGE_SIZE`` rows unless ``limit``), keyset
-    on (due date, id) after ``after``."""
+    on (due date, id) after ``after``.
+
+    A unit's list walks (responsible_unit, due_on) for each unit of its subtree and sorts what
+    is due by the horizon. The office at the root owes through every unit, so its list walks
+    the (due_on) index in order instead and stops after one page: at a million cases the
+    sort would read every open case."""
     limit = limit or DUE_PAGE_SIZE
     unit = getattr(user, "unit", None)
     if not rules.can_work_cases(user) or unit is None:
         return DuePage(cases=[], next_after=None)
     horizon = timezone.localdate() + dt.timedelta(days=settings.XF_DUE_SOON_DAYS)
-    rows = cases_visible_to(user).filter(
-        responsible_unit_id__in=unit_subtree_ids(unit), due_on__lte=horizon
-    )
+    ids = _subtree_or_everything(unit)
+    owed = Q(responsible_unit__isnull=False) if ids is None else Q(responsible_unit_id__in=ids)
+    rows = cases_visible_to(user).filter(owed, due_on__lte=horizon)
     cursor = _due_cursor(after)
     if cursor is not None:
         day, pk = cursor
-        rows = rows.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=pk))
+        # (due_on, id) beyond the cursor, written so that the first term is an index range.
+        rows = rows.filter(Q(due_on__gte=day) & (Q(due_on__gt=day) | Q(id__gt=pk)))
     cases = list(_list_rows(rows.order_by("due_on", "id"))[: limit + 1])
     last = cases[limit - 1] if len(cases) > limit else None
     return DuePage(
