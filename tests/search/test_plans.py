@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -233,3 +234,27 @@ def test_word_statistics_estimate_how_many_cases_hold_every_term(corpus: list[in
     assert estimated_matches(parse_query("停车位被占")) == with_both
     assert estimated_matches(parse_query("根本没有")) == 0
     assert estimated_matches(parse_query("物 业")) is None  # single characters: no bigram
+
+
+def test_the_index_is_asked_for_the_rarest_bigram_of_a_term_the_text_confirms() -> None:
+    frequencies = {"拖欠": 90, "欠工": 40, "工资": 70, "小区": 500}
+    assert queries.index_tsquery(parse_query("拖欠工资 小区"), frequencies) == "'欠工' & '小区'"
+    assert queries.index_tsquery(parse_query("物 a-3"), {}) == "'物':* & 'a':* & '3':*"
+    # A bigram never counted is the rarest of all.
+    assert queries.index_tsquery(parse_query("物业管理"), {"物业": 9, "管理": 9}) == "'业管'"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="bands of ids: PostgreSQL only")
+@pytest.mark.parametrize("estimate", [None, 1, 10_000_000])
+def test_bands_of_ids_find_the_same_newest_matches_as_one_read(
+    corpus: list[int], clerk: User, estimate: int | None
+) -> None:
+    for raw in ("号", "物业", "拖欠工资", "小区 停车"):
+        query = parse_query(raw)
+        expected = _substring_scan(clerk, raw, CaseFilters())
+        match = match_sql(_scope_of(clerk, CaseFilters()), query, estimate=estimate)
+        assert queries._ids(match) == expected
+        for limit in (1, 5, 30):
+            assert queries._ids(match, limit=limit) == expected[:limit], (raw, limit)
+            oldest = queries._ids(match, newest_first=False, limit=limit)
+            assert oldest == sorted(expected)[:limit], (raw, limit)

@@ -11,9 +11,10 @@ How a query becomes index conditions (see :mod:`xinfang.search.analyzer`):
 - SQLite FTS5: each run of a term is a phrase of its bigrams (``"物业 业管 管理"``), a run of
   one character a prefix (``"区"*``); all ANDed; ranked by bm25 with the title weighted most.
 - PostgreSQL: each run's bigrams ANDed in a tsquery literal (``'物业' & '业管' & '管理'``),
-  a single character as a prefix (``'区':*``), found through the GIN index; terms longer than
-  two characters are then confirmed with ``strpos`` on the stored normalised text (positions
-  in a tsvector are capped, so phrase operators could miss). Ranked by ts_rank.
+  a single character as a prefix (``'区':*``), found through the GIN index (by the function
+  ``search_matches``, migration 0003, which keeps the planner on it); terms longer than two
+  characters are then confirmed with ``strpos`` on the stored normalised text (positions in a
+  tsvector are capped, so phrase operators could miss). Ranked by ts_rank.
 - Either way, a term with punctuation between its runs (``a-3``) is confirmed on the stored
   text. The result is exactly the set a substring scan of the same fields would return.
 
@@ -27,7 +28,11 @@ through its own indexes and each case's stored normalised text is searched for e
 to that many and only when word statistics say the words are common, chooses between them
 (:func:`plan`). Index first over a received-date range walks only the matches between the
 lowest and highest id received in it (:func:`received_id_range`): a month's cases are a
-narrow band of ids, so the matches registered after it are skipped.
+narrow band of ids, so the matches registered after it are skipped. On PostgreSQL the GIN
+index gives its matches in no order and each costs a visit to its row for the case id, so the
+walk reads bands of ids from the newest down, each as wide as the word statistics say it takes
+to fill what is asked (:func:`_ranged_ids`): a common word's newest thousand cost about a
+thousand rows, not every match.
 
 Orders: newest first walks the matches by case id (ids follow registration) and stops after a
 page; relevance ranks the newest ``RANK_WINDOW`` matches, so a page costs the same for a word
@@ -38,12 +43,13 @@ in ten cases or in a million; the same window gives its count. Counts stop at ``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import Max, Min, QuerySet
+from django.db.models import F, Max, Min, QuerySet
 
 from xinfang.cases.access import accuser_withheld
 from xinfang.cases.models import Case
@@ -52,7 +58,7 @@ from xinfang.search.analyzer import ParsedQuery, QueryTerm, run_tokens
 from xinfang.search.documents import FIELD_LABELS, texts_of
 from xinfang.search.index import DOC_TABLE, FTS_TABLE
 from xinfang.search.snippets import Snippet, excerpt, highlight, lead
-from xinfang.search.termstats import weights_for
+from xinfang.search.termstats import frequencies_of, weights_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -66,6 +72,7 @@ MAX_PAGE = MAX_RESULTS // PAGE_SIZE
 # bm25 column weights: title, request, facts and reasons, reply.
 BM25_SCORE = f"-bm25({FTS_TABLE}, 4.0, 2.0, 1.0, 1.0)"
 RANK_WINDOW = 1000  # relevance ranks the newest this many matches (see _window)
+PG_MAX_ID = 2**63 - 1  # bigint
 # Scope first when the scope holds fewer cases than this (its documents are read, scattered
 # over the table: 3–15 µs a case). Deciding reads up to this many of the scope's ids, which
 # costs most when its filter has no index of its own (a district: ~35 ms for 2000 at 1M).
@@ -76,6 +83,9 @@ SCOPE_FIRST_MATCHES = 10_000
 # Index first over a received-date range: the range's lowest and highest case id bound the
 # walk, read from the date index when the range is at most this long (see received_id_range).
 ID_RANGE_MAX_DAYS = 92
+# PostgreSQL index first: the first band of ids is expected to hold this many times the matches
+# asked for (the scope and the other terms thin them); each further band is wider.
+BAND_MARGIN = 2.0
 
 
 class Order(models.TextChoices):
@@ -110,6 +120,23 @@ def tsquery_literal(query: ParsedQuery) -> str:
     return " & ".join(parts)
 
 
+def index_tsquery(query: ParsedQuery, frequencies: Mapping[str, int]) -> str:
+    """PostgreSQL: what the GIN index is asked for ``search_matches``. A term the stored text
+    confirms (longer than two characters, see :func:`_checked_terms`) needs only one of its
+    bigrams from the index, the rarest by ``frequencies`` (a bigram not counted is rare): the
+    text check decides, so the cases found are the same, and the planner, which would take
+    ``'拖欠' & '欠工' & '工资'`` for three independent words and expect a hundredth of their
+    matches, estimates one word's matches well enough to AND them with a band of ids."""
+    parts = []
+    for term in query.terms:
+        grams = [gram for run in term.runs if len(run) > 1 for gram in _bigrams(run)]
+        if term.bigrams_only or not grams:
+            parts.append(tsquery_literal(ParsedQuery((term,))))
+        else:
+            parts.append(f"'{min(grams, key=lambda gram: frequencies.get(gram, 0))}'")
+    return " & ".join(parts)
+
+
 def _checked_terms(query: ParsedQuery, *, postgresql: bool) -> list[QueryTerm]:
     """Terms the index cannot decide alone on this database."""
     if postgresql:
@@ -136,6 +163,10 @@ class MatchSql:
     # Scope first, once run (see plan): every match, newest first. Its documents are scattered
     # over the table, so they are read once per page, not once per count and once per page.
     found: tuple[int, ...] | None = None
+    # PostgreSQL index first: read band by band of ids (see _ranged_ids); the estimated number
+    # of documents holding every term sizes the bands (None: unknown, one band).
+    ranged: bool = False
+    estimate: int | None = None
 
     @property
     def scope_first(self) -> bool:
@@ -151,6 +182,12 @@ class MatchSql:
     def params(self) -> list[Any]:
         return [*self.head_params, *self.from_params]
 
+    def in_band(self, low: int, high: int) -> list[Any]:
+        """PostgreSQL index first: the parameters with ``search_matches`` asked for the ids
+        between ``low`` and ``high`` (its bounds follow the tsquery, see _index_first)."""
+        asked, _low, _high, *rest = self.from_params
+        return [*self.head_params, asked, low, high, *rest]
+
     def select(self, columns: str, tail: str = "") -> str:
         return f"{self.head}SELECT {columns} {self.from_where} {tail}"
 
@@ -161,14 +198,19 @@ class MatchSql:
 
 
 def match_sql(
-    scope: QuerySet[Case], query: ParsedQuery, *, id_range: tuple[int, int] | None = None
+    scope: QuerySet[Case],
+    query: ParsedQuery,
+    *,
+    id_range: tuple[int, int] | None = None,
+    estimate: int | None = None,
 ) -> MatchSql:
     """Index first: the words' matches within ``scope``. Django compiles the visibility and
     filters into a subquery; values travel only as parameters, the SQL text is our constants
     plus Django's compiled SQL. ``id_range``: bounds every case of the scope lies within
-    (see :func:`received_id_range`), so the index walks only the matches between them."""
+    (see :func:`received_id_range`), so the index walks only the matches between them.
+    ``estimate``: about how many documents hold every term (:func:`estimated_matches`)."""
     scope_sql, scope_params = scope.order_by().values("id").query.sql_with_params()
-    return _index_first(scope_sql, list(scope_params), query, id_range)
+    return _index_first(scope_sql, list(scope_params), query, id_range, estimate)
 
 
 def received_id_range(filters: CaseFilters) -> tuple[int, int] | None:
@@ -179,8 +221,11 @@ def received_id_range(filters: CaseFilters) -> tuple[int, int] | None:
     start, end = filters.received_from, filters.received_to
     if start is None or end is None or (end - start).days > ID_RANGE_MAX_DAYS:
         return None
+    # PostgreSQL would walk the primary key from either end until it met a case of those days
+    # (70 ms for a month at 100k): ``id + 0`` makes it read the days from the date index.
+    case_id: Any = F("id") + 0 if connection.vendor == "postgresql" else F("id")
     bounds = Case.objects.filter(received_on__gte=start, received_on__lte=end).aggregate(
-        low=Min("id"), high=Max("id")
+        low=Min(case_id), high=Max(case_id)
     )
     if bounds["low"] is None:
         return (1, 0)  # nobody received then: an empty range
@@ -192,35 +237,43 @@ def _index_first(
     scope_params: list[Any],
     query: ParsedQuery,
     id_range: tuple[int, int] | None,
+    estimate: int | None = None,
 ) -> MatchSql:
     """The index joined to the scope.
 
     SQLite: FTS5 walks its matches in case-id order and each is looked up by primary key;
     CROSS JOIN keeps FTS5 the outer loop (else a selective-looking filter such as a status
     makes the planner walk cases and probe FTS5 per case). PostgreSQL: the GIN index yields
-    the matching ids first (a materialised CTE), then they meet the scope. Left to itself the
-    planner prices ``tsv @@ query`` as cheap and checks it row by row along the primary key,
-    reading a TOASTed tsvector each time: fast for common words, minutes for rare ones."""
+    the matching ids of a band of ids first (``search_matches``: the GIN index, ANDed with the
+    primary key's range), then they meet the scope; the bands are read by :func:`_ranged_ids`.
+    Left to itself the planner prices ``tsv @@ query`` as cheap and checks it row by row (a
+    sequential scan, or the primary key), reading a TOASTed tsvector each time: 350 ms for a
+    common word at 100k, minutes for a rare one at scale."""
     postgresql = connection.vendor == "postgresql"
     checked = [term.text for term in _checked_terms(query, postgresql=postgresql)]
     bounds = list(id_range) if id_range is not None else []
     if postgresql:
         tsquery = tsquery_literal(query)
-        head = (
-            f"WITH hits AS MATERIALIZED (SELECT case_id FROM {DOC_TABLE} "  # noqa: S608
-            "WHERE tsv @@ %s::tsquery"
-            + (" AND case_id BETWEEN %s AND %s" if bounds else "")
-            + "".join(" AND strpos(body, %s) > 0" for _ in checked)
-            + ") "
-        )
+        grams = [
+            gram
+            for term in _checked_terms(query, postgresql=True)
+            for run in term.runs
+            if len(run) > 1
+            for gram in _bigrams(run)
+        ]
+        asked = index_tsquery(query, frequencies_of(grams) if grams else {})
+        low, high = id_range if id_range is not None else (0, PG_MAX_ID)
         return MatchSql(
-            head,
-            [tsquery, *bounds, *checked],
-            f"FROM hits JOIN ({scope_sql}) scope ON scope.id = hits.case_id",
-            scope_params,
+            "",
+            [],
+            "FROM search_matches(%s::tsquery, %s, %s, %s::text[]) hits(case_id) "
+            f"JOIN ({scope_sql}) scope ON scope.id = hits.case_id",
+            [asked, low, high, checked, *scope_params],
             "hits.case_id",
             expression=tsquery,
             id_range=id_range,
+            ranged=True,
+            estimate=estimate,
         )
     expression = fts5_expression(query)
     join_doc = f" JOIN {DOC_TABLE} doc ON doc.case_id = {FTS_TABLE}.rowid" if checked else ""
@@ -282,12 +335,11 @@ def estimated_matches(query: ParsedQuery) -> int | None:
     )
 
 
-def small_scope_ids(scope: QuerySet[Case], query: ParsedQuery) -> list[int] | None:
+def small_scope_ids(scope: QuerySet[Case], estimate: int | None) -> list[int] | None:
     """The scope's case ids when reading the scope costs less than walking the matches: the
-    words are common (or of unknown frequency) and the scope holds fewer than
-    ``SCOPE_FIRST_BELOW`` cases; else None. The read stops there, so deciding costs at most
-    that many index entries or rows, and the scope is not read again."""
-    estimate = estimated_matches(query)
+    words are common (``estimate``: :func:`estimated_matches`, None when unknown) and the
+    scope holds fewer than ``SCOPE_FIRST_BELOW`` cases; else None. The read stops there, so
+    deciding costs at most that many index entries or rows, and the scope is not read again."""
     if estimate is not None and estimate < SCOPE_FIRST_MATCHES:
         return None
     ids = list(scope.order_by().values_list("id", flat=True)[:SCOPE_FIRST_BELOW])
@@ -297,10 +349,11 @@ def small_scope_ids(scope: QuerySet[Case], query: ParsedQuery) -> list[int] | No
 def plan(scope: QuerySet[Case], query: ParsedQuery, filters: CaseFilters) -> MatchSql:
     """The cheaper of the two plans for these words in this scope (``filters``: what the
     scope was filtered by)."""
-    ids = small_scope_ids(scope, query)
+    estimate = estimated_matches(query)
+    ids = small_scope_ids(scope, estimate)
     if ids is not None:
         return _run(scope_first_sql(ids, query))
-    return match_sql(scope, query, id_range=received_id_range(filters))
+    return match_sql(scope, query, id_range=received_id_range(filters), estimate=estimate)
 
 
 def _run(match: MatchSql) -> MatchSql:
@@ -337,11 +390,63 @@ def _ids(match: MatchSql, *, newest_first: bool = True, limit: int | None = None
     if match.found is not None:
         ids = list(match.found if newest_first else reversed(match.found))
         return ids if limit is None else ids[:limit]
+    if match.ranged:
+        return _ranged_ids(match, newest_first=newest_first, limit=limit)
     direction = "DESC" if newest_first else "ASC"
     tail = f"ORDER BY {match.order_key} {direction}"
     if limit is not None:
         tail += f" LIMIT {int(limit)}"
     return [int(row[0]) for row in _fetch(match.select(match.id_column, tail), match.params)]
+
+
+def _document_id_range() -> tuple[int, int]:
+    """The lowest and highest case id in the index ((1, 0) when it is empty)."""
+    low, high = _fetch(f"SELECT min(case_id), max(case_id) FROM {DOC_TABLE}", [])[0]  # noqa: S608
+    return (1, 0) if low is None else (int(low), int(high))
+
+
+def _ranged_ids(match: MatchSql, *, newest_first: bool, limit: int | None) -> list[int]:
+    """PostgreSQL index first: the matches in scope, newest (or oldest) first, read band by
+    band of ids from that end. The GIN index yields a word's matches in no order and each
+    costs a visit to its row (for the case id), so reading every match of a common word to
+    keep the newest page costs in proportion to all its matches; a band holding about what is
+    asked costs about that many. The first band is as wide as the word statistics say it
+    takes to find ``BAND_MARGIN`` times ``limit`` matches; each next one as wide as the
+    matches found so far say it takes to find the rest (at least twice the last). The bands
+    cover the range without overlap, so the result is the same as one read of it all."""
+    everything = _document_id_range()
+    low, high = match.id_range if match.id_range is not None else everything
+    low, high = max(low, everything[0]), min(high, everything[1])
+    width = high - low + 1
+    if limit is not None and match.estimate:
+        per_id = match.estimate / max(everything[1] - everything[0] + 1, 1)
+        width = max(math.ceil(BAND_MARGIN * limit / per_id), 1)
+    direction = "DESC" if newest_first else "ASC"
+    found: list[int] = []
+    read = 0  # ids covered so far
+    while low <= high and (limit is None or len(found) < limit):
+        band = (
+            (max(low, high - width + 1), high)
+            if newest_first
+            else (low, min(high, low + width - 1))
+        )
+        tail = f"ORDER BY {match.id_column} {direction}"
+        if limit is not None:
+            tail += f" LIMIT {int(limit - len(found))}"
+        params = match.in_band(*band)
+        found += [int(row[0]) for row in _fetch(match.select(match.id_column, tail), params)]
+        read += band[1] - band[0] + 1
+        if newest_first:
+            high = band[0] - 1
+        else:
+            low = band[1] + 1
+        if limit is not None and found:
+            width = max(
+                2 * width, math.ceil(BAND_MARGIN * (limit - len(found)) * read / len(found))
+            )
+        else:
+            width *= 4
+    return found
 
 
 def search_ids(
@@ -365,22 +470,12 @@ def _window(match: MatchSql) -> Scored:
     """The newest ``RANK_WINDOW`` matches with their scores, best first (ties: newest first).
     Ranking every match of a common word costs time in proportion to the matches; the newest
     window keeps a page fast at any scale, and a narrower query ranks everything it finds."""
-    if match.scope_first:
+    if match.scope_first or match.ranged:
+        # PostgreSQL index first: the window's ids, then ts_rank reads only their tsvectors.
         return _ranked(_scores(_ids(match, limit=RANK_WINDOW), match.expression))
     window = f"ORDER BY {match.id_column} DESC LIMIT {RANK_WINDOW}"
-    if connection.vendor == "postgresql":
-        # ts_rank reads each document's tsvector: only the window's.
-        sql = match.around(
-            "SELECT win.id, ts_rank(doc.tsv, %s::tsquery, 1) AS score FROM ",
-            f"{match.id_column} AS id",
-            window,
-            f" win JOIN {DOC_TABLE} doc ON doc.case_id = win.id",
-        )
-        params = [*match.head_params, match.expression, *match.from_params]
-    else:
-        sql = match.select(f"{match.id_column}, {BM25_SCORE}", window)
-        params = match.params
-    return _ranked([(int(row[0]), float(row[1])) for row in _fetch(sql, params)])
+    sql = match.select(f"{match.id_column}, {BM25_SCORE}", window)
+    return _ranked([(int(row[0]), float(row[1])) for row in _fetch(sql, match.params)])
 
 
 def _ranked(scored: Scored) -> Scored:
@@ -418,6 +513,8 @@ def _count(match: MatchSql) -> tuple[int, bool]:
     the newest matches first, where a recent filter (this month, 办理中) finds its cases."""
     if match.found is not None:
         return _capped(len(match.found))
+    if match.ranged:
+        return _capped(len(_ids(match, limit=MAX_RESULTS + 1)))
     order = f"ORDER BY {match.order_key} DESC " if connection.vendor != "postgresql" else ""
     sql = match.around("SELECT count(*) FROM ", "1", f"{order}LIMIT {MAX_RESULTS + 1}", " n")
     return _capped(int(_fetch(sql, match.params)[0][0]))
@@ -478,7 +575,17 @@ def _part(
     whole scope suits a part of it. Scope first narrows the ids already read."""
     if chosen.scope_ids is None:
         scope = _scope(user, filters, below=below, above=above)
-        return match_sql(scope, query, id_range=chosen.id_range) if scope is not None else None
+        if scope is None:
+            return None
+        id_range = chosen.id_range
+        if chosen.ranged and (below is not None or above is not None):
+            # The bands start at the page's edge, not at the newest (or oldest) match.
+            low, high = id_range if id_range is not None else (0, PG_MAX_ID)
+            id_range = (
+                (low if above is None else max(low, above + 1)),
+                (high if below is None else min(high, below - 1)),
+            )
+        return match_sql(scope, query, id_range=id_range, estimate=chosen.estimate)
 
     def within(case_id: int) -> bool:
         return (below is None or case_id < below) and (above is None or case_id > above)
