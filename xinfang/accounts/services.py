@@ -17,6 +17,7 @@ from django.utils import timezone
 from xinfang.accounts.enums import ADMIN_ROLES, RegionLevel, Role, UnitKind
 from xinfang.accounts.models import Region, Unit, User, UserRole, UserSession
 from xinfang.audit.services import record
+from xinfang.core.reference import reference_data_changed
 
 
 def check_role_combination(roles: Iterable[Role]) -> None:
@@ -318,6 +319,7 @@ def load_regions(*, actor: User | None, folder: Path, root: str | None = None) -
                 region.name, region.level, region.parent_id = name, level, parent_id
                 changed.append(region)
     Region.objects.bulk_update(changed, ["name", "level", "parent"], batch_size=2000)
+    reference_data_changed.send(sender=Region)  # bulk writes send no model signals
     result = RegionLoadResult(created=created, updated=len(changed))
     record(
         "region.load",

@@ -8,11 +8,12 @@ import re
 import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from xinfang.accounts.models import User
+from xinfang.accounts.enums import Role
+from xinfang.accounts.models import User, UserRole
 from xinfang.api.models import ApiToken
 from xinfang.api.rules import can_hold_api_token, can_manage_tokens_of
 from xinfang.audit.services import record
@@ -93,19 +94,28 @@ def revoke_token(token: ApiToken, *, actor: User | None) -> ApiToken:
     return token
 
 
+def _roles_of(user: User) -> frozenset[Role]:
+    """``user.roles``, read by one plain statement: every API request asks it."""
+    table = connection.ops.quote_name(UserRole._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT role FROM {table} WHERE user_id = %s", [user.pk])  # noqa: S608
+        return frozenset(Role(role) for (role,) in cursor.fetchall())
+
+
 def user_for_token(secret: str) -> User | None:
     """The active case worker a presented secret belongs to, or ``None`` for anything else
     (malformed, unknown, revoked, expired, account disabled, no case role any more).
     Marks the token as used, at most once per :data:`LAST_USED_RESOLUTION`."""
     if not _TOKEN_SHAPE.fullmatch(secret):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__unit__region")
-        .filter(key_hash=hash_secret(secret))
-        .first()
-    )
+    # key_hash is unique: no ORDER BY for first() to build and the database to apply.
+    found = ApiToken.objects.select_related("user", "user__unit__region").order_by()
+    token = next(iter(found.filter(key_hash=hash_secret(secret))[:1]), None)
     now = timezone.now()
-    if token is None or not token.is_usable(now) or not can_hold_api_token(token.user):
+    if token is None:
+        return None
+    token.user.roles = _roles_of(token.user)
+    if not token.is_usable(now) or not can_hold_api_token(token.user):
         return None
     stale = now - LAST_USED_RESOLUTION
     if token.last_used_at is None or token.last_used_at <= stale:

@@ -39,7 +39,7 @@ from xinfang.api.schemas import (
     StepIn,
     StepOut,
 )
-from xinfang.cases import services, workflow
+from xinfang.cases import reference, services, workflow
 from xinfang.cases.access import may_see_petitioner
 from xinfang.cases.enums import CaseStatus, Channel
 from xinfang.cases.forms import reception_units_for, regions_for
@@ -210,14 +210,15 @@ def register_case(
     user = _caller(request)
     if not rules.can_register_cases(user) or user.unit is None:
         raise PermissionDenied("只有登记员可以登记信访事项。")
-    contact, matter, people = _registration_inputs(user, user.unit, payload)
-    result = services.register_case(
-        actor=user,
-        contact=contact,
-        case=matter,
-        petitioners=people,
-        idempotency_key=_scoped_key(user, idempotency_key),
-    )
+    with reference.pinned():  # one read of the reference data's generation for the request
+        contact, matter, people = _registration_inputs(user, user.unit, payload)
+        result = services.register_case(
+            actor=user,
+            contact=contact,
+            case=matter,
+            petitioners=people,
+            idempotency_key=_scoped_key(user, idempotency_key),
+        )
     response["Location"] = reverse("api-v1:get_case", kwargs={"number": result.case.number})
     if not result.created:
         return Status(200, RegistrationOut(number=result.case.number, query_code=None, warnings=[]))
@@ -241,16 +242,28 @@ def _registration_inputs(
     user: User, unit: Unit, payload: CaseIn
 ) -> tuple[services.ContactInput, services.CaseInput, list[services.PetitionerInput]]:
     """Codes → rows, from the same choice lists the registration page offers."""
+    # Looked up in the same querysets the page uses, kept per process while the reference
+    # data stays the same (xinfang.cases.reference); the keys name everything they depend on.
     problems: list[tuple[str, str]] = []
     reception: Unit | None = unit
     if payload.reception_unit is not None:
-        reception = reception_units_for(user).filter(code=payload.reception_unit).first()
+        code = payload.reception_unit
+        reception = reference.kept(
+            ("reception_unit", unit.pk, unit.path, code),
+            lambda: reception_units_for(user).filter(code=code).first(),
+        )
         if reception is None:
             problems.append(("reception_unit", "接待/收件单位不存在，或不是本单位及下属接待点。"))
-    region: Region | None = regions_for(user).filter(code=payload.region).first()
+    region: Region | None = reference.kept(
+        ("region", unit.region.code if unit.region else None, payload.region),
+        lambda: regions_for(user).filter(code=payload.region).first(),
+    )
     if region is None:
         problems.append(("region", "问题属地区划代码不存在，或不在本单位辖区内。"))
-    category = registrable_categories().filter(code=payload.content_category).first()
+    category = reference.kept(
+        ("category", payload.content_category),
+        lambda: registrable_categories().filter(code=payload.content_category).first(),
+    )
     if category is None:
         problems.append(("content_category", "内容分类代码不存在、已停用或不是末级分类。"))
     if problems or reception is None or region is None or category is None:

@@ -7,12 +7,13 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from xinfang.audit.enums import Outcome
 from xinfang.audit.models import AuditEvent, AuditHead
 from xinfang.core.crypto import audit_key, audit_key_id, hmac_sm3
+from xinfang.core.inserts import insert_row
 from xinfang.core.middleware import current_request
 
 if TYPE_CHECKING:
@@ -49,13 +50,29 @@ def compute_hash(event: AuditEvent) -> str:
     return hmac_sm3(audit_key(event.key_id or 1), canonical_form(event)).hex()
 
 
-def _lock_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
+def _lock_head() -> tuple[int, str]:
+    """The head's sequence number and hash, locked until the transaction ends (on SQLite the
+    transaction already holds the one write lock: there is no FOR UPDATE to say)."""
+    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
         # First event ever: create the head row; a concurrent creator loses on the primary key
         # and its transaction retries from the caller.
-        head = AuditHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
-    return head
+        AuditHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+        return 0, GENESIS_HASH
+    return int(row[0]), str(row[1])
+
+
+def _move_head(seq: int, hash_: str) -> None:
+    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+            [seq, hash_],
+        )
 
 
 def record(
@@ -73,10 +90,12 @@ def record(
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
-    with transaction.atomic():
-        head = _lock_head()
+    # No savepoint of its own inside the caller's transaction: an audit write that fails
+    # rolls the whole change back (SECURITY.md 14), so there is nothing to keep apart.
+    with transaction.atomic(savepoint=False):
+        seq, prev_hash = _lock_head()
         entry = AuditEvent(
-            seq=head.seq + 1,
+            seq=seq + 1,
             occurred_at=timezone.now(),
             actor_id=actor.pk if actor is not None else None,
             actor_name=(actor.get_username() if actor is not None else ""),
@@ -93,10 +112,10 @@ def record(
             object_id=object_id,
             outcome=outcome,
             detail=detail or {},
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
             key_id=audit_key_id(),
         )
         entry.hash = compute_hash(entry)
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(pk=1).update(seq=entry.seq, hash=entry.hash)
+        insert_row(entry)
+        _move_head(entry.seq, entry.hash)
     return entry

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from xinfang.audit.services import record
 from xinfang.cases.models import ContentCategory
+from xinfang.core.reference import reference_data_changed
 
 if TYPE_CHECKING:
     from xinfang.accounts.models import User
@@ -146,6 +147,7 @@ def import_content_categories(*, actor: User | None, rows: Iterable[CategoryRow]
             changed.append(category)
             updated += code in existing
     ContentCategory.objects.bulk_update(changed, ["name", "parent", "level"], batch_size=500)
+    reference_data_changed.send(sender=ContentCategory)  # bulk writes send no model signals
     record(
         "category.import",
         actor=actor,

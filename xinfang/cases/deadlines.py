@@ -224,6 +224,12 @@ class _Override:
     name: str
 
 
+def calendar_overrides() -> dict[dt.date, tuple[bool, str]]:
+    """The override table: day → (is a workday, name)."""
+    rows = CalendarOverride.objects.values_list("day", "is_workday", "name")
+    return {day: (is_workday, name) for day, is_workday, name in rows}
+
+
 class Calendar:
     """Workdays and rest days: the override table first, then chinesecalendar (2004–2026 in
     the installed release), then — for a year neither covers — weekends only, provisional (暂定).
@@ -258,8 +264,7 @@ class Calendar:
     def _table(self) -> dict[dt.date, _Override]:
         if self._overrides is not None:
             return self._overrides
-        rows = CalendarOverride.objects.values_list("day", "is_workday", "name")
-        return self._set_overrides((day, (is_workday, name)) for day, is_workday, name in rows)
+        return self._set_overrides(calendar_overrides().items())
 
     def _library_covers(self, year: int) -> bool:
         if year not in self._covered:

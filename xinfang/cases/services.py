@@ -21,7 +21,7 @@ from django.utils import timezone
 from xinfang.accounts import rules
 from xinfang.accounts.models import Region, Unit, User
 from xinfang.audit.services import record
-from xinfang.cases import workflow
+from xinfang.cases import reference, workflow
 from xinfang.cases.access import (
     RECUSED_MESSAGE,
     WITHHELD_MESSAGE,
@@ -29,7 +29,7 @@ from xinfang.cases.access import (
     is_recused,
     may_see_petitioner,
 )
-from xinfang.cases.deadlines import Calendar, RuleSetData, rule_set_for
+from xinfang.cases.deadlines import Calendar, RuleSetData, calendar_overrides, rule_set_for
 from xinfang.cases.enums import (
     Channel,
     ClaimRoute,
@@ -49,6 +49,7 @@ from xinfang.cases.models import (
     Recusal,
 )
 from xinfang.core.crypto import blind_index, seal, unseal
+from xinfang.core.inserts import insert_row, insert_rows
 from xinfang.core.uploads import safe_display_name, sniff_upload
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over a phone
@@ -179,24 +180,52 @@ SEALED_COLUMNS = (
 )
 
 
-def upsert_petitioners(
-    petitioners: Sequence[PetitionerInput],
-    *,
-    insert: Callable[[list[Petitioner]], object] | None = None,
-) -> list[Petitioner]:
-    """The stored person for each input, in order. The same ID number is the same person:
-    reuse the row, refreshing phone and address (a later input wins); everyone else is a new
-    row. One lookup for all the ID numbers, one INSERT for the new people (``insert``, for a
-    bulk loader's own writer; ``bulk_create`` by default)."""
-    keys = {
-        data.id_number: id_number_index(data.id_number) for data in petitioners if data.id_number
-    }
-    known: dict[str, Petitioner] = {}
-    if keys:
+def _stored_people(indexes: set[str]) -> dict[str, Petitioner]:
+    """The stored person of each blind index found: their key and uid, which is all a
+    registration needs of them (the rest of the row stays unread)."""
+    table = connection.ops.quote_name(Petitioner._meta.db_table)
+    marks = ", ".join(["%s"] * len(indexes))
+    with connection.cursor() as cursor:
         # Newest first, so that of two rows with one ID number the oldest is the person.
-        found = Petitioner.objects.filter(id_number_index__in=set(keys.values()))
-        known = {person.id_number_index: person for person in found.order_by("-pk")}
-    stored = {person.pk for person in known.values()}
+        cursor.execute(
+            f"SELECT id, uid, id_number_index FROM {table}"  # noqa: S608
+            f" WHERE id_number_index IN ({marks}) ORDER BY id DESC",
+            sorted(indexes),
+        )
+        rows = cursor.fetchall()
+    alias, columns = connection.alias, ["id", "uid", "id_number_index"]
+    return {
+        index: Petitioner.from_db(alias, columns, [pk, uuid.UUID(str(uid)), index])
+        for pk, uid, index in rows
+    }
+
+
+@dataclass(frozen=True)
+class SealedPeople:
+    """A registration's people, sealed before its transaction as if none were stored yet:
+    on SQLite the transaction holds the one write lock, and sealing and keyed hashing need no
+    database. A person found stored after all is sealed again under that row's own uid."""
+
+    inputs: Sequence[PetitionerInput]
+    keys: dict[str, str]  # ID number → blind index
+    fresh: list[Petitioner]  # the person of each input, as new rows
+
+    @classmethod
+    def of(cls, petitioners: Sequence[PetitionerInput]) -> SealedPeople:
+        keys = {
+            data.id_number: id_number_index(data.id_number)
+            for data in petitioners
+            if data.id_number
+        }
+        return cls(inputs=petitioners, keys=keys, fresh=_people(petitioners, keys, {}))
+
+
+def _people(
+    petitioners: Sequence[PetitionerInput], keys: dict[str, str], known: dict[str, Petitioner]
+) -> list[Petitioner]:
+    """The person of each input: the stored one with that ID number, else a new row (one per
+    ID number); each sealed with what its inputs provide, a later input winning."""
+    known = dict(known)
     people = []
     for data in petitioners:
         key = keys.get(data.id_number)
@@ -207,23 +236,45 @@ def upsert_petitioners(
                 known[key] = person
         _seal_petitioner(person, data)
         people.append(person)
+    return people
+
+
+def upsert_petitioners(
+    petitioners: Sequence[PetitionerInput] | SealedPeople,
+    *,
+    insert: Callable[[list[Petitioner]], object] | None = None,
+) -> list[Petitioner]:
+    """The stored person for each input, in order. The same ID number is the same person:
+    reuse the row, refreshing phone and address (a later input wins); everyone else is a new
+    row. One lookup for all the ID numbers, one INSERT for the new people (``insert``, for a
+    bulk loader's own writer; by default one multi-row INSERT, as ``bulk_create``)."""
+    sealed = petitioners if isinstance(petitioners, SealedPeople) else SealedPeople.of(petitioners)
+    known = _stored_people(set(sealed.keys.values())) if sealed.keys else {}
+    people = _people(sealed.inputs, sealed.keys, known) if known else sealed.fresh
     new = list({id(person): person for person in people if person.pk is None}.values())
-    (insert or Petitioner.objects.bulk_create)(new)
+    (insert or insert_rows)(new)
+    stored = {person.pk for person in known.values()}
     refreshed = list({person.pk: person for person in people if person.pk in stored}.values())
-    Petitioner.objects.bulk_update(refreshed, SEALED_COLUMNS)
+    if refreshed:
+        Petitioner.objects.bulk_update(refreshed, SEALED_COLUMNS)
     return people
 
 
 def _link_petitioners(
-    case: Case, petitioners: Sequence[PetitionerInput], *, start: int, new_case: bool = False
+    case: Case,
+    petitioners: Sequence[PetitionerInput] | SealedPeople,
+    *,
+    start: int,
+    new_case: bool = False,
 ) -> int:
     """Attach people to the case (skipping ones already on it); returns how many were added."""
     already: set[int] = set()
     if not new_case:
         already = set(case.case_petitioners.values_list("petitioner_id", flat=True))
+    inputs = petitioners.inputs if isinstance(petitioners, SealedPeople) else petitioners
     links = []
     for offset, (data, person) in enumerate(
-        zip(petitioners, upsert_petitioners(petitioners), strict=True)
+        zip(inputs, upsert_petitioners(petitioners), strict=True)
     ):
         if person.pk in already:
             continue
@@ -236,7 +287,7 @@ def _link_petitioners(
                 position=start + offset,
             )
         )
-    CasePetitioner.objects.bulk_create(links)
+    insert_rows(links)
     return len(links)
 
 
@@ -287,7 +338,7 @@ def _create_contact(
     row = contact_row(
         case, contact, actor=actor, representatives=representatives, is_repeat=is_repeat
     )
-    row.save(force_insert=True)
+    insert_row(row)
     return row
 
 
@@ -427,9 +478,7 @@ def case_row(
     """The unsaved row of a case being registered (已登记, deadline columns not yet set), as
     registration writes it; bulk loaders save many at once."""
     received_on = timezone.localdate(contact.occurred_at)
-    return Case(
-        number=number,
-        query_code_sealed=seal(query_code, aad=f"cases_case.query_code.{number}"),
+    case = Case(
         channel=contact.channel,
         form=PetitionForm.COLLECTIVE
         if _collective(contact.people_count)
@@ -451,21 +500,28 @@ def case_row(
         idempotency_key=idempotency_key or None,
         rule_set_key=rules.key,
     )
+    _number(case, number, query_code)
+    return case
+
+
+def _number(case: Case, number: str, query_code: str) -> None:
+    """Give the case its number and its query code, sealed to that number."""
+    case.number = number
+    case.query_code_sealed = seal(query_code, aad=f"cases_case.query_code.{number}")
 
 
 def _registration_clock(contact: ContactInput) -> tuple[RuleSetData, Calendar]:
     """The rule set and the calendar a registration's deadline is computed with, read before
     its transaction: on SQLite that transaction holds the one write lock, and reading them
-    needs no lock."""
+    needs no lock. Both are kept per process while the reference data stays the same."""
     # Pinned for the life of the case: a later provincial rule never moves its deadlines.
-    rules = rule_set_for(settings.XF_RULE_JURISDICTION, timezone.localdate(contact.occurred_at))
-    calendar = Calendar()
+    jurisdiction, day = settings.XF_RULE_JURISDICTION, timezone.localdate(contact.occurred_at)
+    rules = reference.kept(("rule_set", jurisdiction, day), lambda: rule_set_for(jurisdiction, day))
+    calendar = Calendar(overrides=reference.kept(("calendar",), calendar_overrides))
     calendar.rule_sets[rules.key] = rules  # computing the deadline reads no rule set again
-    calendar.load()
     return rules, calendar
 
 
-@transaction.atomic
 def _register(
     actor: User,
     unit: Unit,
@@ -477,39 +533,70 @@ def _register(
     written: list[Path],
     clock: tuple[RuleSetData, Calendar],
 ) -> Registration:
-    now = timezone.now()
-    received_on = timezone.localdate(contact.occurred_at)
-    year = received_on.year
-    number = case_number(unit, year, next_number(case_number_scope(unit, year)))
-    query_code = new_query_code()
+    # The row and its deadline are made before the transaction: on SQLite it holds the one
+    # write lock, and every other registration waits for it. Only the number, the time of
+    # registration and the writes are left for inside.
     rules, calendar = clock
+    query_code = new_query_code()
     case = case_row(
         actor=actor,
         unit=unit,
         contact=contact,
         data=data,
-        number=number,
+        number="",
         query_code=query_code,
-        now=now,
+        now=timezone.now(),
         rules=rules,
         idempotency_key=idempotency_key,
     )
+    today = timezone.localdate(case.registered_at)
+    deadline = workflow.deadline_columns(case, today=today, calendar=calendar)
+    people = SealedPeople.of(petitioners)
+    with transaction.atomic():
+        now = timezone.now()
+        case.registered_at = now
+        if timezone.localdate(now) != today:  # midnight passed meanwhile
+            deadline = workflow.deadline_columns(
+                case, today=timezone.localdate(now), calendar=calendar
+            )
+        return _write_registration(
+            actor, unit, contact, case, deadline, query_code, people, attachments, written
+        )
+
+
+def _write_registration(
+    actor: User,
+    unit: Unit,
+    contact: ContactInput,
+    case: Case,
+    deadline: dict[str, object],
+    query_code: str,
+    people: SealedPeople,
+    attachments: Sequence[UploadedFile[bytes]],
+    written: list[Path],
+) -> Registration:
+    """The writes of a registration, inside its transaction."""
+    petitioners = people.inputs
+    now = case.registered_at
+    year = case.received_on.year
+    _number(case, case_number(unit, year, next_number(case_number_scope(unit, year))), query_code)
     # The deadline columns go in with the row: one INSERT, no UPDATE after it.
-    columns = workflow.deadline_columns(case, today=timezone.localdate(now), calendar=calendar)
-    for name, value in columns.items():
+    for name, value in deadline.items():
         setattr(case, name, value)
-    case.save(force_insert=True)
-    _link_petitioners(case, petitioners, start=0, new_case=True)
+    insert_row(case)
+    _link_petitioners(case, people, start=0, new_case=True)
     representatives = sum(1 for person in petitioners if person.is_representative)
     first = _create_contact(
         case, contact, actor=actor, representatives=representatives, is_repeat=False
     )
-    CaseEvent.objects.create(
-        case=case,
-        kind=EventKind.REGISTERED,
-        actor=actor,
-        occurred_at=now,
-        payload={"contact": first.pk, "channel": contact.channel},
+    insert_row(
+        CaseEvent(
+            case=case,
+            kind=EventKind.REGISTERED,
+            actor=actor,
+            occurred_at=now,
+            payload={"contact": first.pk, "channel": contact.channel},
+        )
     )
     stored = [
         _store_attachment(case, upload, actor=actor, now=now, written=written)
