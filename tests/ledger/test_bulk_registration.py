@@ -19,15 +19,17 @@ from xinfang.audit.models import AuditEvent
 from xinfang.cases.deadlines import rule_set_for
 from xinfang.cases.enums import CaseStatus, DeadlineTier, EventKind
 from xinfang.cases.models import Case, ContentCategory, Petitioner, RuleSet
-from xinfang.cases.queries import cases_due_soon
+from xinfang.cases.queries import CaseFilters, cases_due_soon
 from xinfang.cases.services import query_code_of, register_case
 from xinfang.ledger import reading, registration, services
 from xinfang.ledger.models import ImportedRow, LedgerImport
 from xinfang.ledger.parsing import ParsedRow
-from xinfang.ledger.reading import Row, RowSpool, open_sheet
+from xinfang.ledger.reading import Row, RowSpool, cell_text, open_sheet
 from xinfang.ledger.registration import idempotency_key
-from xinfang.search.index import index_cases
+from xinfang.search.analyzer import FTS5, TSVECTOR, analyse, parse_query
+from xinfang.search.index import clear_index, index_cases
 from xinfang.search.models import SearchDocument
+from xinfang.search.queries import search_ids
 
 WIDE = ["编号", "信访人", "身份证号", "联系电话", "住址", "人数", "涉法涉诉", "标题", "收到日期"]
 WIDE += ["诉求", "事实和理由", "答复意见", "答复时间"]
@@ -280,3 +282,52 @@ def test_each_case_keeps_the_rule_set_in_force_on_the_day_it_was_received(
         rule_set_for(settings.XF_RULE_JURISDICTION, case.received_on).key for case in cases
     ]
     assert len({case.rule_set_key for case in cases}) == 3
+
+
+TEXT_COLUMNS = [WIDE.index(name) for name in ("标题", "诉求", "事实和理由", "答复意见")]
+
+
+@pytest.mark.parametrize("form", [FTS5, TSVECTOR])
+def test_the_reading_child_analyses_each_rows_search_text_as_it_would_be_analysed_here(
+    monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    data = sample_file()
+    with reading.read_sheet("xlsx", data, text_columns=TEXT_COLUMNS, form=form) as sheet:
+        rows = list(sheet.rows)
+        here = list(sheet.texts)
+    monkeypatch.setattr(reading, "READ_APART_BYTES", 0)
+    monkeypatch.setattr(reading, "CHILD_CHUNK", 2)  # several messages, one left over
+    with reading.read_sheet("xlsx", data, text_columns=TEXT_COLUMNS, form=form) as sheet:
+        assert list(sheet.rows) == rows
+        apart = list(sheet.texts)
+    expected = [
+        (row.number, analyse([cell_text(row.get(column)) for column in TEXT_COLUMNS], form))
+        for row in rows
+    ]
+    assert (here, apart) == (expected, expected)
+
+
+def test_texts_are_taken_by_row_number_passing_over_the_rows_not_asked_for() -> None:
+    texts = [(number, analyse([f"第{number}行"], FTS5)) for number in (2, 3, 5, 8)]
+    taken = services.RowTexts(iter(texts))
+    assert list(taken.take([3, 4, 5])) == [3, 5]
+    assert list(taken.take([])) == []
+    assert taken.take([8, 9]) == {8: texts[3][1]}
+    assert taken.take([10]) == {}
+
+
+@time_machine.travel(dt.datetime(2025, 6, 2, 10, tzinfo=dt.UTC), tick=False)
+def test_an_import_read_apart_indexes_each_case_as_its_text_would_be_indexed(
+    clerk: User, category: ContentCategory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reading, "READ_APART_BYTES", 0)
+    done = import_now(clerk, upload(clerk, sample_file()), category)
+    assert (done.imported, done.rejected) == (5, 0)
+    ids = list(ImportedRow.objects.values_list("case_id", flat=True))
+    assert index_cases(ids) == 0  # each document holds what its case's text gives
+    searches = ["电梯", "停运三个月", "责成", "支付", "路"]
+    found = [sorted(search_ids(clerk, parse_query(q), CaseFilters())) for q in searches]
+    assert [len(ids) for ids in found] == [1, 1, 1, 1, 1]
+    clear_index()
+    assert index_cases(ids) == 5
+    assert [sorted(search_ids(clerk, parse_query(q), CaseFilters())) for q in searches] == found

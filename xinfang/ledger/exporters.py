@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 from xinfang.ledger import storage
 from xinfang.ledger.models import LedgerImport
-from xinfang.ledger.parsing import cell_text
-from xinfang.ledger.reading import open_sheet
+from xinfang.ledger.reading import cell_text, open_sheet
 from xinfang.search.exporters import xlsx
 
 

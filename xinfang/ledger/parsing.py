@@ -28,7 +28,7 @@ from xinfang.cases.models import ContentCategory
 from xinfang.cases.services import CaseInput, ContactInput, PetitionerInput
 from xinfang.core.validators import validate_id_number, validate_phone
 from xinfang.ledger.enums import LedgerField
-from xinfang.ledger.reading import Row, Value
+from xinfang.ledger.reading import Row, Value, cell_text
 
 F = LedgerField
 T = TypeVar("T")
@@ -66,21 +66,6 @@ HANDLING_WORDS = {
 }  # fmt: skip
 TRUE_WORDS = {"是", "涉法", "涉法涉诉", "y", "yes", "true", "1", "√", "✓"}
 FALSE_WORDS = {"否", "不涉法", "n", "no", "false", "0", "×", "无"}
-
-
-def cell_text(value: Value) -> str:
-    """A cell as text: whole numbers without ".0", dates as ISO, everything stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    # A leading apostrophe is how our own rejected-rows file neutralises =+-@.
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        text = text[1:]
-    return text
 
 
 def _fold(text: str) -> str:
@@ -274,6 +259,12 @@ class RowParser:
         self.today = today or timezone.localdate()
         self._categories = {c.pk: c for c in ContentCategory.objects.filter(is_active=True)}
         self._regions: dict[int, Region] = {}
+
+    @property
+    def search_columns(self) -> list[int | None]:
+        """The columns of a case's searchable fields (``CaseText`` order: title, request,
+        facts and reasons, reply); None where not mapped."""
+        return [self.columns.get(name) for name in (F.TITLE, F.REQUEST, F.FACTS, F.REPLY)]
 
     def value(self, row: Row, name: LedgerField) -> Value:
         return row.get(self.columns.get(name))

@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 from xinfang.accounts import rules
 from xinfang.accounts.models import Unit
 from xinfang.ledger.models import ImportedRow, LedgerImport, MappingPreset
-from xinfang.ledger.parsing import ParsedRow, RowParser, cell_text
-from xinfang.ledger.reading import Row, open_sheet
+from xinfang.ledger.parsing import ParsedRow, RowParser
+from xinfang.ledger.reading import Row, cell_text, open_sheet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

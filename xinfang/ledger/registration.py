@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from secrets import token_bytes
 
@@ -48,8 +48,9 @@ from xinfang.core.crypto import Keyring, keyring, seal
 from xinfang.core.inserts import RowInserter
 from xinfang.ledger.models import ImportedRow, LedgerImport
 from xinfang.ledger.parsing import ParsedRow
+from xinfang.search.analyzer import AnalysedText, analyse
 from xinfang.search.documents import CaseText
-from xinfang.search.index import index_texts
+from xinfang.search.index import index_analysed, index_form, index_texts
 
 QUERY_CODE_LETTERS = 32
 
@@ -381,10 +382,12 @@ def register_rows(
     *,
     context: RegistrationContext,
     people: Sequence[SealedPerson] | None = None,
+    texts: Mapping[int, AnalysedText] | None = None,
 ) -> list[int]:
     """Register these rows (valid, not imported before) as cases: call inside the batch's
-    transaction. ``people``: each row's petitioner sealed beforehand (:class:`PersonSealer`).
-    Returns the cases' ids in row order."""
+    transaction. ``people``: each row's petitioner sealed beforehand (:class:`PersonSealer`);
+    ``texts``: search texts analysed beforehand, by row number. Returns the cases' ids in
+    row order."""
     if not rows:
         return []
     actor, unit = context.actor, context.unit
@@ -439,13 +442,21 @@ def register_rows(
         ],
     )
     # Bulk inserts send no signals: the index is written here, replies included.
-    index_texts(
-        [
-            CaseText(case_id, row.case.title, row.case.request, row.case.facts_reasons, row.reply)
-            for case_id, row in zip(case_ids, rows, strict=True)
-        ],
-        new=True,
-    )
+    searchable = [
+        CaseText(case_id, row.case.title, row.case.request, row.case.facts_reasons, row.reply)
+        for case_id, row in zip(case_ids, rows, strict=True)
+    ]
+    if texts is None:
+        index_texts(searchable, new=True)
+    else:
+        form = index_form()
+        index_analysed(
+            [
+                (text.case_id, texts.get(row.number) or analyse(text.fields(), form))
+                for text, row in zip(searchable, rows, strict=True)
+            ],
+            new=True,
+        )
     record(
         "ledger.register",
         actor=actor,

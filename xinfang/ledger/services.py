@@ -11,16 +11,17 @@ as historical, closed records (see the registration module).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from xinfang.accounts import rules
@@ -40,7 +41,7 @@ from xinfang.ledger.parsing import (
     category_table,
     region_table,
 )
-from xinfang.ledger.reading import LedgerFileError, RowSpool, check_upload, open_sheet, sheet_rows
+from xinfang.ledger.reading import LedgerFileError, RowSpool, check_upload, open_sheet, read_sheet
 from xinfang.ledger.registration import (
     PersonSealer,
     RegistrationContext,
@@ -48,6 +49,8 @@ from xinfang.ledger.registration import (
     idempotency_key,
     register_rows,
 )
+from xinfang.search.analyzer import AnalysedText
+from xinfang.search.index import index_form
 
 log = logging.getLogger(__name__)
 
@@ -286,15 +289,21 @@ def run_import(ledger_id: int) -> LedgerImport:
         _check_clerk(actor)
         parser, sealer = row_parser(ledger, actor), PersonSealer()
         # Each row is checked, and its petitioner sealed, as soon as it is read (the file
-        # goes on being read meanwhile, see ``sheet_rows``); nothing is written until the
-        # whole file has been read.
-        with sheet_rows(ledger.file_kind, data) as rows:
-            spool = RowSpool(_prepared(parser.parse(row), sealer) for row in rows)
-        del data  # the spool holds the rows now
-        LedgerImport.objects.filter(pk=ledger.pk).update(
-            rows_total=spool.total, message="正在导入……"
-        )
-        tally = _import_rows(ledger, actor, spool)
+        # goes on being read meanwhile, see ``read_sheet``); nothing is written until the
+        # whole file has been read. Then, while the rows are written, the reader analyses
+        # their search texts ahead of the writer.
+        with (
+            _fewer_collections(),
+            read_sheet(
+                ledger.file_kind, data, text_columns=parser.search_columns, form=index_form()
+            ) as sheet,
+        ):
+            del data  # the reader has it
+            spool = RowSpool(_prepared(parser.parse(row), sealer) for row in sheet.rows)
+            LedgerImport.objects.filter(pk=ledger.pk).update(
+                rows_total=spool.total, message="正在导入……"
+            )
+            tally = _import_rows(ledger, actor, spool, RowTexts(sheet.texts))
     except (LedgerFileError, PermissionDenied) as error:
         _fail(ledger, _message(error))
         return _fresh(ledger)
@@ -347,6 +356,27 @@ def _prepared(result: ParsedRow | RowProblem, sealer: PersonSealer) -> Prepared:
     return (result, sealer(result.petitioner)) if isinstance(result, ParsedRow) else result
 
 
+GC_FIRST_GENERATION = 20_000  # allocations between collections while an import runs
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cycle collector spared most of its work while the import runs. An import
+    makes millions of short-lived objects (rows, parameters), few of them in cycles; at the
+    default threshold the collector runs every 700 allocations and, every so often, walks
+    every object of the process (Django's included): a tenth of the import's time. What
+    exists when the import starts is set aside (``gc.freeze``), and collections come after
+    more allocations; both are undone at the end."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_FIRST_GENERATION), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 @contextmanager
 def _sqlite_page_cache(megabytes: int) -> Iterator[None]:
     """A larger SQLite page cache on this connection while the import runs, then the one it
@@ -367,7 +397,35 @@ def _sqlite_page_cache(megabytes: int) -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _import_rows(ledger: LedgerImport, actor: User, rows: RowSpool[Prepared]) -> _Tally:
+class RowTexts:
+    """The search texts of the file's rows as the reader analysed them (``SheetReading.texts``:
+    row number and text, in row order), taken batch by batch in the same order."""
+
+    def __init__(self, texts: Iterator[tuple[int, AnalysedText]]) -> None:
+        self._texts = texts
+        self._next: tuple[int, AnalysedText] | None = None
+
+    def take(self, numbers: Iterable[int]) -> dict[int, AnalysedText]:
+        """The texts of these rows (ascending numbers), passing over the rows between them.
+        A row without one is analysed when written (``register_rows``)."""
+        found: dict[int, AnalysedText] = {}
+        for number in numbers:
+            while self._next is None or self._next[0] < number:
+                try:
+                    self._next = next(self._texts, None)
+                except RuntimeError:  # the reader process failed: the rest is analysed here
+                    log.warning("ledger reader gave no more texts", exc_info=True)
+                    self._texts, self._next = iter(()), None
+                if self._next is None:
+                    return found
+            if self._next[0] == number:
+                found[number] = self._next[1]
+        return found
+
+
+def _import_rows(
+    ledger: LedgerImport, actor: User, rows: RowSpool[Prepared], texts: RowTexts
+) -> _Tally:
     context = RegistrationContext(actor=actor, unit=ledger.unit)
     tally = _Tally()
     batch: list[Prepared] = []
@@ -375,10 +433,10 @@ def _import_rows(ledger: LedgerImport, actor: User, rows: RowSpool[Prepared]) ->
         for row in rows:
             batch.append(row)
             if len(batch) == BATCH:
-                _import_batch(ledger, context, batch, tally)
+                _import_batch(ledger, context, batch, tally, texts)
                 batch = []
         if batch:
-            _import_batch(ledger, context, batch, tally)
+            _import_batch(ledger, context, batch, tally, texts)
     return tally
 
 
@@ -387,15 +445,17 @@ def _import_batch(
     context: RegistrationContext,
     parsed: list[Prepared],
     tally: _Tally,
+    texts: RowTexts,
 ) -> None:
     """One transaction: the batch's valid new rows registered, its rejected rows recorded,
     the progress saved. A concurrent import of the same rows (PostgreSQL lets both read
     before either writes) makes this one fail on the unique row key: it is redone, and then
     finds those rows imported."""
+    analysed = texts.take(item[0].number for item in parsed if not isinstance(item, RowProblem))
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
-                outcome = _write_batch(ledger, context, parsed, tally)
+                outcome = _write_batch(ledger, context, parsed, tally, analysed)
         except IntegrityError:
             if attempt == RETRIES - 1:
                 raise
@@ -420,19 +480,14 @@ def _write_batch(
     context: RegistrationContext,
     parsed: list[Prepared],
     tally: _Tally,
+    texts: Mapping[int, AnalysedText],
 ) -> _Outcome:
     keys = [result[0].key for result in parsed if not isinstance(result, RowProblem)]
-    existing = set(
-        ImportedRow.objects.filter(
-            unit=ledger.unit, source=ledger.source, row_key__in=keys
-        ).values_list("row_key", flat=True)
-    )
+    existing = _present(ImportedRow, "row_key", keys, unit_id=ledger.unit_id, source=ledger.source)
     # A case registered from the row without its key (a row key removed by hand) counts too.
     submissions = {idempotency_key(ledger, key): key for key in keys if key not in existing}
-    registered = Case.objects.filter(idempotency_key__in=list(submissions))
-    existing.update(
-        submissions[str(key)] for key in registered.values_list("idempotency_key", flat=True)
-    )
+    registered = _present(Case, "idempotency_key", list(submissions))
+    existing.update(submissions[key] for key in registered)
     fresh: set[str] = set()
     valid: list[ParsedRow] = []
     people: list[SealedPerson] = []
@@ -447,7 +502,7 @@ def _write_batch(
             valid.append(row)
             people.append(person)
     RejectedRow.objects.bulk_create(rejected)
-    register_rows(ledger, valid, context=context, people=people)
+    register_rows(ledger, valid, context=context, people=people, texts=texts)
     duplicates = len(parsed) - len(valid) - len(rejected)
     LedgerImport.objects.filter(pk=ledger.pk).update(
         rows_done=tally.done + len(parsed),
@@ -456,6 +511,33 @@ def _write_batch(
         rejected=tally.rejected + len(rejected),
     )
     return _Outcome(imported=fresh, duplicates=duplicates, rejected=len(rejected))
+
+
+def _present(
+    model: type[models.Model], name: str, values: Sequence[str], **equal: str | int
+) -> set[str]:
+    """Which of ``values`` the text field ``name`` holds in rows that also have the
+    ``equal`` column values: one SELECT with a parameter per value (a filter with ``__in``
+    passes each of a batch's thousand keys through the field, a cost per row)."""
+    if not values:
+        return set()
+    quote = connection.ops.quote_name
+    column = quote(_column(model, name))
+    conditions = [f"{column} IN ({', '.join(['%s'] * len(values))})"]
+    conditions += [f"{quote(_column(model, field))} = %s" for field in equal]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM {quote(model._meta.db_table)} "  # noqa: S608 - model's names
+            f"WHERE {' AND '.join(conditions)}",
+            [*values, *equal.values()],
+        )
+        return {str(value) for (value,) in cursor.fetchall()}
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)  # noqa: S101 - a concrete field of the model
+    return str(field.column)
 
 
 def _rejected(ledger: LedgerImport, problem: RowProblem) -> RejectedRow:

@@ -25,7 +25,10 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Bump when normalisation or tokens change: stored documents of an older version are
 # re-indexed by ``rebuild_search_index`` (the SQLite index deletes by re-tokenising).
@@ -98,6 +101,66 @@ def tokens(normalized: str) -> list[str]:
     for run in runs(normalized):
         stream.extend(run_tokens(run))
     return stream
+
+
+# --- the index's form of a text ------------------------------------------------------------------
+# What ``xinfang.search.index`` writes to the database's own index. Here, free of Django, so that a
+# process without it (the ledger import's reading child) can analyse texts ahead of the write.
+
+FTS5 = "fts5"  # SQLite: each field's token stream, tokens separated by spaces
+TSVECTOR = "tsvector"  # PostgreSQL: one tsvector literal
+# tsvector weights per field (title, request, facts, reply): ts_rank's A..D.
+PG_WEIGHTS = ("A", "B", "C", "C")
+PG_MAX_POSITION = 16383  # PostgreSQL caps positions here
+PG_MAX_POSITIONS_PER_LEXEME = 255
+PG_MAX_LITERAL = 700_000  # well under the 1 MB tsvector limit
+
+
+def fts_text(normalized: str) -> str:
+    """An already normalised field as FTS5 is given it: its tokens separated by spaces."""
+    return " ".join(tokens(normalized))
+
+
+def tsvector_literal(fields: Sequence[str]) -> str:
+    """The tsvector of normalised fields: every token with its positions and field weight.
+    Positions only serve ranking (matching never relies on them), so a document too large
+    for positions is written as bare lexemes."""
+    positions: dict[str, list[str]] = defaultdict(list)
+    position = 0
+    for weight, field in zip(PG_WEIGHTS, fields, strict=True):
+        for token in tokens(field):
+            position += 1
+            held = positions[token]
+            if len(held) < PG_MAX_POSITIONS_PER_LEXEME:
+                held.append(f"{min(position, PG_MAX_POSITION)}{weight}")
+    literal = " ".join(f"{_quote(lexeme)}:{','.join(at)}" for lexeme, at in positions.items())
+    if len(literal) > PG_MAX_LITERAL:
+        literal = " ".join(_quote(lexeme) for lexeme in positions)
+    return literal
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class AnalysedText(NamedTuple):
+    """A case's searchable fields analysed ahead of the index write: the normalised fields
+    and what the index is given of them (``form``: FTS5, each field's tokens; TSVECTOR, one
+    tsvector literal)."""
+
+    form: str
+    fields: tuple[str, ...]
+    indexed: tuple[str, ...]  # what the index is given
+
+
+def analyse(fields: Sequence[str], form: str) -> AnalysedText:
+    """The original (unnormalised) fields, in index column order, analysed for ``form``."""
+    normalized = tuple(map(normalize, fields))
+    if form == FTS5:
+        return AnalysedText(form, normalized, tuple(map(fts_text, normalized)))
+    if form == TSVECTOR:
+        return AnalysedText(form, normalized, (tsvector_literal(normalized),))
+    raise ValueError(f"unknown index form {form!r}")
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ or rolls back with the change that caused it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,24 +19,28 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from xinfang.search.analyzer import ANALYZER_VERSION, normalize, tokens
+from xinfang.search.analyzer import (
+    ANALYZER_VERSION,
+    FTS5,
+    TSVECTOR,
+    AnalysedText,
+    fts_text,
+    normalize,
+    tsvector_literal,
+)
 from xinfang.search.documents import CaseText, case_texts
 from xinfang.search.models import SearchDocument
 
 SEP = SearchDocument.FIELD_SEPARATOR
 FTS_TABLE = "search_fts"
 DOC_TABLE = SearchDocument._meta.db_table
-# tsvector weights per field (title, request, facts, reply): ts_rank's A..D.
-PG_WEIGHTS = ("A", "B", "C", "C")
-PG_MAX_POSITION = 16383  # PostgreSQL caps positions here
-PG_MAX_POSITIONS_PER_LEXEME = 255
-PG_MAX_LITERAL = 700_000  # well under the 1 MB tsvector limit
 
 
 @dataclass(frozen=True)
 class Prepared:
     case_id: int
     body: str  # normalised fields joined by SEP
+    index: tuple[str, ...] | None = None  # the fields' index form, when already analysed
 
     @property
     def fields(self) -> list[str]:
@@ -48,30 +51,20 @@ def prepare(text: CaseText) -> Prepared:
     return Prepared(text.case_id, SEP.join(normalize(field) for field in text.fields()))
 
 
+def index_form() -> str:
+    """The form this database's index takes a text in (``analyzer.analyse``)."""
+    return TSVECTOR if connection.vendor == "postgresql" else FTS5
+
+
+def prepare_analysed(case_id: int, text: AnalysedText) -> Prepared:
+    """A text analysed elsewhere (``analyzer.analyse``); its index form is used when it is
+    this database's, else computed again when written."""
+    index = text.indexed if text.form == index_form() else None
+    return Prepared(case_id, SEP.join(text.fields), index)
+
+
 def _fts_values(fields: Sequence[str]) -> list[str]:
-    return [" ".join(tokens(field)) for field in fields]
-
-
-def tsvector_literal(fields: Sequence[str]) -> str:
-    """The tsvector of normalised fields: every token with its positions and field weight.
-    Positions only serve ranking (matching never relies on them), so a document too large
-    for positions is written as bare lexemes."""
-    positions: dict[str, list[str]] = defaultdict(list)
-    position = 0
-    for weight, field in zip(PG_WEIGHTS, fields, strict=True):
-        for token in tokens(field):
-            position += 1
-            held = positions[token]
-            if len(held) < PG_MAX_POSITIONS_PER_LEXEME:
-                held.append(f"{min(position, PG_MAX_POSITION)}{weight}")
-    literal = " ".join(f"{_quote(lexeme)}:{','.join(at)}" for lexeme, at in positions.items())
-    if len(literal) > PG_MAX_LITERAL:
-        literal = " ".join(_quote(lexeme) for lexeme in positions)
-    return literal
-
-
-def _quote(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    return [fts_text(field) for field in fields]
 
 
 # --- the two back ends ------------------------------------------------------------------------
@@ -101,7 +94,7 @@ def _write_sqlite(docs: Sequence[Prepared], old: dict[int, str]) -> None:
         cursor.executemany(
             f"INSERT INTO {FTS_TABLE}(rowid, title, request, facts, reply) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, %s)",
-            [(doc.case_id, *_fts_values(doc.fields)) for doc in docs],
+            [(doc.case_id, *(doc.index or _fts_values(doc.fields))) for doc in docs],
         )
         cursor.executemany(
             f"INSERT INTO {DOC_TABLE} (case_id, body, analyzer_version, indexed_at) "  # noqa: S608
@@ -121,7 +114,13 @@ def _write_postgresql(docs: Sequence[Prepared], old: dict[int, str]) -> None:
             "body = excluded.body, analyzer_version = excluded.analyzer_version, "
             "indexed_at = excluded.indexed_at, tsv = excluded.tsv",
             [
-                (doc.case_id, doc.body, ANALYZER_VERSION, now, tsvector_literal(doc.fields))
+                (
+                    doc.case_id,
+                    doc.body,
+                    ANALYZER_VERSION,
+                    now,
+                    doc.index[0] if doc.index else tsvector_literal(doc.fields),
+                )
                 for doc in docs
             ],
         )
@@ -143,7 +142,17 @@ def index_texts(texts: Iterable[CaseText], *, new: bool = False) -> int:
     """Bring the index in line with these texts; unchanged documents are left alone.
     ``new``: the cases were just created, so there is nothing stored to compare or forget.
     Returns how many documents were written."""
-    prepared = {doc.case_id: doc for doc in map(prepare, texts)}
+    return _index(map(prepare, texts), new=new)
+
+
+def index_analysed(texts: Iterable[tuple[int, AnalysedText]], *, new: bool = False) -> int:
+    """:func:`index_texts` for texts already analysed (``analyzer.analyse``, e.g. by another
+    process), given with their case ids: the same documents and index entries."""
+    return _index((prepare_analysed(case_id, text) for case_id, text in texts), new=new)
+
+
+def _index(docs: Iterable[Prepared], *, new: bool) -> int:
+    prepared = {doc.case_id: doc for doc in docs}
     if not prepared:
         return 0
     stored = {} if new else _stored(list(prepared))
