@@ -7,7 +7,8 @@ dates, JSON, UUIDs, bytes and ``auto_now`` columns go through their field, so th
 ones ``bulk_create`` would write. Ids come from the counter ``bulk_create`` would use
 (SQLite's AUTOINCREMENT sequence, PostgreSQL's identity sequence). No signals are sent, as
 with ``bulk_create``. Used by the demo loader (``xinfang.cases.demo``) and the ledger import
-(``xinfang.ledger.registration``).
+(``xinfang.ledger.registration``). ``insert_row``/``insert_rows``, below, write one
+registration's rows with the same preparation, the ids coming back by ``RETURNING``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,25 @@ _PREPARED = frozenset({"DateField", "DateTimeField", "UUIDField", "BinaryField",
 def _plain(value: Any) -> Any:
     """Choices members as their stored value (drivers need not know Django's enums)."""
     return value.value if isinstance(value, Enum) else value
+
+
+Prepare = Callable[[models.Model, Any], Any]
+
+
+def _value_of(field: models.Field[Any, Any]) -> Prepare:
+    """A column's value of a row, as the driver takes it (the second argument: the database
+    connection): what the ORM's INSERT would send."""
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda row, db: field.get_db_prep_save(field.pre_save(row, True), db)
+    kind = field.get_internal_type()
+    if kind == "JSONField":  # None may mean JSON null here, so it is prepared too
+        return lambda row, db: field.get_db_prep_save(getattr(row, attname), db)
+    if kind in _PREPARED:
+        return lambda row, db: (
+            None if (value := getattr(row, attname)) is None else field.get_db_prep_save(value, db)
+        )
+    return lambda row, db: _plain(getattr(row, attname))
 
 
 class RowInserter:
@@ -47,22 +67,7 @@ class RowInserter:
         values = ", ".join(["%s"] * len(self.fields))
         # Identifiers from the model's own meta, quoted; every value is a parameter.
         self.sql = f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({values})"  # noqa: S608
-        self.values = [self._value_of(field) for field in self.fields]
-
-    def _value_of(self, field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
-        db, attname = self.db, field.attname
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            return lambda row: field.get_db_prep_save(field.pre_save(row, True), db)
-        kind = field.get_internal_type()
-        if kind == "JSONField":  # None may mean JSON null here, so it is prepared too
-            return lambda row: field.get_db_prep_save(getattr(row, attname), db)
-        if kind in _PREPARED:
-            return lambda row: (
-                None
-                if (value := getattr(row, attname)) is None
-                else field.get_db_prep_save(value, db)
-            )
-        return lambda row: _plain(getattr(row, attname))
+        self.values = [_value_of(field) for field in self.fields]
 
     def column(self, attname: str) -> str:
         """The database column of a field."""
@@ -108,9 +113,11 @@ class RowInserter:
         for row, pk in zip(rows, self._reserve_ids(len(rows)), strict=True):
             row.pk = pk
             row._state.adding, row._state.db = False, self.db.alias
-        values = self.values
+        values, db = self.values, self.db
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, [tuple(value(row) for value in values) for row in rows])
+            cursor.executemany(
+                self.sql, [tuple(value(row, db) for value in values) for row in rows]
+            )
 
     def insert_values(
         self, template: models.Model, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -138,7 +145,7 @@ class RowInserter:
             ]
             self.model._default_manager.bulk_create(made)
             return [int(row.pk) for row in made]
-        base = [value(template) for value in self.values]
+        base = [value(template, self.db) for value in self.values]
         positions = [self.position[name] for name in columns]
         converters = [self.converter(name) for name in columns]
         slots = list(zip(positions, converters, strict=True))
@@ -160,42 +167,8 @@ class RowInserter:
 # A registration writes a handful of single rows inside the one SQLite write lock. Building
 # each INSERT through the ORM's compiler costs more than running it, and every microsecond
 # there is a microsecond every other writer waits. The statements below are built once per
-# model and database; text, numbers, booleans and integer ids pass as the row holds them, as
-# with RowInserter, every other value is prepared as the ORM's INSERT prepares it
-# (``field.pre_save`` then ``get_db_prep_save``), and the row's own signals are sent.
-
-
-#: Column types whose values both drivers take as the model holds them (choices members
-#: aside); every other column is prepared by its field, as the ORM's INSERT does.
-_AS_THEY_ARE = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "IntegerField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SmallIntegerField",
-        "TextField",
-    }
-)
-Prepare = Callable[[models.Model, Any], Any]
-
-
-def _preparer(field: models.Field[Any, Any]) -> Prepare:
-    """The column's value of a row, as the driver takes it (the second argument: the
-    database connection)."""
-    attname = str(field.attname)
-    kind = field.get_internal_type()
-    target = getattr(field, "target_field", None)  # a foreign key: the column holds its id
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return lambda row, db: field.get_db_prep_save(field.pre_save(row, True), db)
-    if kind in _AS_THEY_ARE or (target is not None and target.get_internal_type() in _AS_THEY_ARE):
-        return lambda row, db: _plain(getattr(row, attname))
-    return lambda row, db: field.get_db_prep_save(field.pre_save(row, True), db)
+# model and database, its values prepared as RowInserter prepares them (``_value_of``), and
+# the row's own signals are sent.
 
 
 def _insert_statement(model: type[models.Model], alias: str) -> tuple[str, list[Prepare], str]:
@@ -210,7 +183,7 @@ def _insert_statement(model: type[models.Model], alias: str) -> tuple[str, list[
         columns = ", ".join(quote(str(field.column)) for field in fields)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
-        prepare = [_preparer(field) for field in fields]
+        prepare = [_value_of(field) for field in fields]
         found = _STATEMENTS[key] = (sql + "{rows}" + f" RETURNING {pk_column}", prepare, row)
     return found
 
