@@ -48,6 +48,7 @@ from xinfang.cases.models import (
     Petitioner,
     Recusal,
 )
+from xinfang.core.commits import shared_transaction
 from xinfang.core.crypto import blind_index, seal, unseal
 from xinfang.core.inserts import insert_row, insert_rows
 from xinfang.core.uploads import safe_display_name, sniff_upload
@@ -552,16 +553,21 @@ def _register(
     today = timezone.localdate(case.registered_at)
     deadline = workflow.deadline_columns(case, today=today, calendar=calendar)
     people = SealedPeople.of(petitioners)
-    with transaction.atomic():
+
+    def write() -> Registration:
         now = timezone.now()
         case.registered_at = now
+        columns = deadline
         if timezone.localdate(now) != today:  # midnight passed meanwhile
-            deadline = workflow.deadline_columns(
+            columns = workflow.deadline_columns(
                 case, today=timezone.localdate(now), calendar=calendar
             )
         return _write_registration(
-            actor, unit, contact, case, deadline, query_code, people, attachments, written
+            actor, unit, contact, case, columns, query_code, people, attachments, written
         )
+
+    # Registrations arriving together share a commit (one fsync) on SQLite.
+    return shared_transaction(write)
 
 
 def _write_registration(
