@@ -172,3 +172,40 @@ def test_alone_it_writes_and_answers_like_atomic() -> None:
     with pytest.raises(IntegrityError):
         commits.shared_transaction(create("alone"))
     assert scopes() == ["alone"]
+
+
+def test_many_writers_at_once_each_get_exactly_their_own_answer(commit_count: list[int]) -> None:
+    """Eight threads, forty writes each, every third one failing: nobody waits forever, every
+    success is written once, every failure not at all, and writes did share commits."""
+    threads_count, per_thread = 8, 40
+    outcomes: dict[str, str] = {}
+
+    def writer(thread: int) -> None:
+        try:
+            for serial in range(per_thread):
+                scope = f"t{thread}-{serial}"
+
+                def work(scope: str = scope, fails: bool = serial % 3 == 0) -> str:
+                    NumberSequence.objects.create(scope=scope)
+                    if fails:
+                        raise ValueError(scope)
+                    return scope
+
+                try:
+                    outcomes[scope] = commits.shared_transaction(work)
+                except ValueError as error:
+                    outcomes[scope] = f"failed {error}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_count)]
+    for started in threads:
+        started.start()
+    for started in threads:
+        started.join(60)
+    assert not any(started.is_alive() for started in threads)
+    assert len(outcomes) == threads_count * per_thread
+    written = [scope for scope, answer in outcomes.items() if answer == scope]
+    assert all(answer == f"failed {scope}" for scope, answer in outcomes.items() if answer != scope)
+    assert scopes() == sorted(written)
+    assert commit_count[0] < threads_count * per_thread  # some of them shared a commit
