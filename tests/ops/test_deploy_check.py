@@ -67,7 +67,9 @@ def test_check_deploy_is_clean_in_the_production_profile(tmp_path: Path) -> None
     result = check_deploy(profile(tmp_path))
 
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == "System check identified no issues (0 silenced).\n"
+    # models.W040 is silenced in settings: SQLite ignores an index's PostgreSQL-only INCLUDE.
+    silenced = 1 if ON_SQLITE else 0
+    assert result.stdout == f"System check identified no issues ({silenced} silenced).\n"
 
 
 def test_check_deploy_fails_on_the_development_profile_so_the_test_above_means_something(

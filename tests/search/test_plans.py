@@ -258,3 +258,15 @@ def test_bands_of_ids_find_the_same_newest_matches_as_one_read(
             assert queries._ids(match, limit=limit) == expected[:limit], (raw, limit)
             oldest = queries._ids(match, newest_first=False, limit=limit)
             assert oldest == sorted(expected)[:limit], (raw, limit)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search_matches: PostgreSQL only")
+def test_the_index_reader_keeps_an_exact_bitmap_of_a_common_words_matches() -> None:
+    """With the default 4 MB a bitmap of a common word's matches at 1M cases turns lossy and
+    every row of its pages is rechecked (search.0004)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = 'search_matches'")
+        (settings,) = cursor.fetchone()
+    assert "work_mem=64MB" in settings
+    assert "enable_seqscan=off" in settings
