@@ -566,7 +566,7 @@ def _register(
             actor, unit, contact, case, columns, query_code, people, attachments, written
         )
 
-    # Registrations arriving together share a commit (one fsync) on SQLite.
+    # Registrations arriving together share a transaction and its commit (one fsync).
     return shared_transaction(write)
 
 

@@ -13,7 +13,9 @@ exception. The next thread waiting leads the next group.
   fails, every ``work`` of the group gets the error and none of their rows is written.
 - A ``work`` that raises rolls back its own savepoint only; the others are committed.
 - Each ``work`` runs in the leader's thread (on its connection) but in a copy of its own
-  thread's context, so the request id, the client address and the language are its own.
+  thread's context, so the request id and the client address the audit trail records are its
+  own. Django's active language is kept per thread, so a ``work`` runs in the default one
+  (``LANGUAGE_CODE``, the only language the interface has).
 
 PostgreSQL gains less but still gains: every registration there waits for the one before it
 too, on the case-number counter's row and the audit chain's head, until that one commits
@@ -41,7 +43,7 @@ MAX_GROUP = 16
 
 
 def shared_transaction(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction, one that other threads' ``work`` may share on SQLite."""
+    """Run ``work`` in a transaction, one that other threads' ``work`` may share."""
     if connection.in_atomic_block:
         with transaction.atomic():
             return work()
