@@ -16,6 +16,17 @@ def test_every_normalised_character_maps_back_to_its_original_position() -> None
     assert (text, origin) == ("ab1", [0, 2, 3])
 
 
+def test_a_character_that_expands_beside_one_that_vanishes_still_maps_back() -> None:
+    # Same length before and after, yet not character for character: ﬁ → fi, \u200b → "".
+    text, origin = normalize_with_origin("ﬁ\u200b物业")
+    assert (text, list(origin)) == ("fi物业", [0, 0, 2, 3])
+
+
+def test_a_text_that_maps_character_for_character_keeps_its_positions() -> None:
+    text, origin = normalize_with_origin("Ａ区物业")
+    assert (text, list(origin)) == ("a区物业", [0, 1, 2, 3])
+
+
 def test_a_run_gives_overlapping_bigrams_then_its_last_character() -> None:
     assert tokens("物业管理") == ["物业", "业管", "管理", "理"]
 
