@@ -244,6 +244,27 @@ def test_the_index_is_asked_for_the_rarest_bigram_of_a_term_the_text_confirms() 
     assert queries.index_tsquery(parse_query("物业管理"), {"物业": 9, "管理": 9}) == "'业管'"
 
 
+def test_sqlite_ranks_each_term_by_its_rarest_bigram_and_a_short_one_as_it_is() -> None:
+    frequencies = {"拖欠": 90, "欠工": 40, "工资": 70, "小区": 500}
+    rank = queries.fts5_rank_expression(parse_query("拖欠工资 小区"), frequencies)
+    assert rank == '"欠工" AND "小区"'
+    assert queries.fts5_rank_expression(parse_query("物 a-3"), {}) == '"物"* AND "a"* AND "3"*'
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="INDEXED BY: SQLite only")
+def test_sqlite_checks_each_match_against_the_scope_in_the_scope_index(
+    corpus: list[int], clerk: User
+) -> None:
+    """Without statistics SQLite would read each match's case row, whose filter columns lie
+    after its long texts; the scope index holds them (cases.0010)."""
+    for filters in FILTERS:
+        match = match_sql(_scope_of(clerk, filters), parse_query("拖欠工资"))
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + match.select(match.id_column), match.params)
+            steps = " | ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "COVERING INDEX case_scope (id=?" in steps, steps
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="bands of ids: PostgreSQL only")
 @pytest.mark.parametrize("estimate", [None, 1, 10_000_000])
 def test_bands_of_ids_find_the_same_newest_matches_as_one_read(

@@ -9,7 +9,8 @@ parameters.)
 How a query becomes index conditions (see :mod:`xinfang.search.analyzer`):
 
 - SQLite FTS5: each run of a term is a phrase of its bigrams (``"物业 业管 管理"``), a run of
-  one character a prefix (``"区"*``); all ANDed; ranked by bm25 with the title weighted most.
+  one character a prefix (``"区"*``); all ANDed; ranked by bm25 (the title weighted most)
+  of each term's rarest bigram.
 - PostgreSQL: each run's bigrams ANDed in a tsquery literal (``'物业' & '业管' & '管理'``),
   a single character as a prefix (``'区':*``), found through the GIN index (by the function
   ``search_matches``, migration 0003, which keeps the planner on it); terms longer than two
@@ -42,6 +43,7 @@ in ten cases or in a million; the same window gives its count. Counts stop at ``
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -49,7 +51,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import F, Max, Min, QuerySet
+from django.db.models import QuerySet
 
 from xinfang.cases.access import accuser_withheld
 from xinfang.cases.models import Case
@@ -107,6 +109,32 @@ def fts5_expression(query: ParsedQuery) -> str:
             else:
                 parts.append('"' + " ".join(_bigrams(run)) + '"')
     return " AND ".join(parts)
+
+
+def fts5_rank_expression(query: ParsedQuery, frequencies: Mapping[str, int]) -> str:
+    """What SQLite ranks the matches with: each term as its rarest bigram by ``frequencies``
+    (a bigram not counted is rare), a term without one as the match expression has it. bm25
+    first counts, over the whole index, the documents of every phrase it is given: for
+    拖欠工资 as a phrase, every document holding its three bigrams, positions checked (32 ms
+    at 1M); for one bigram, a read of its list (1–3 ms). Which cases match is the phrase's
+    business (:func:`fts5_expression`); the rank weighs each term by its rarest bigram, as
+    the PostgreSQL index is asked (:func:`index_tsquery`)."""
+    parts = []
+    for term in query.terms:
+        grams = [gram for run in term.runs if len(run) > 1 for gram in _bigrams(run)]
+        if grams:
+            parts.append(f'"{min(grams, key=lambda gram: frequencies.get(gram, 0))}"')
+        else:
+            parts.append(fts5_expression(ParsedQuery((term,))))
+    return " AND ".join(parts)
+
+
+def _rank_frequencies(query: ParsedQuery) -> dict[str, int]:
+    """The word statistics of the query's bigrams, where a term has more than one."""
+    grams = [
+        gram for term in query.terms for run in term.runs if len(run) > 1 for gram in _bigrams(run)
+    ]
+    return frequencies_of(grams) if len(grams) > len(query.terms) else {}
 
 
 def tsquery_literal(query: ParsedQuery) -> str:
@@ -167,6 +195,9 @@ class MatchSql:
     # of documents holding every term sizes the bands (None: unknown, one band).
     ranged: bool = False
     estimate: int | None = None
+    # SQLite index first, when the match expression is the rank expression (no term longer
+    # than two characters): bm25 is computed along the walk of the matches, in one query.
+    ranks_inline: bool = False
 
     @property
     def scope_first(self) -> bool:
@@ -215,21 +246,29 @@ def match_sql(
 
 def received_id_range(filters: CaseFilters) -> tuple[int, int] | None:
     """The lowest and highest id of the cases received in the filter's dates, when both ends
-    are given and at most ``ID_RANGE_MAX_DAYS`` apart (the read costs one index entry per case
-    received in those days). Ids follow registration, which follows receipt, so the range of
-    a month's cases holds few other cases: the index skips every match registered later."""
+    are given and at most ``ID_RANGE_MAX_DAYS`` apart: two seeks per day in the
+    ``(received_on, id)`` index (a month's 83,000 entries at 1M were read one by one before).
+    Ids follow registration, which follows receipt, so the range of a month's cases holds
+    few other cases: the index skips every match registered later."""
     start, end = filters.received_from, filters.received_to
     if start is None or end is None or (end - start).days > ID_RANGE_MAX_DAYS:
         return None
-    # PostgreSQL would walk the primary key from either end until it met a case of those days
-    # (70 ms for a month at 100k): ``id + 0`` makes it read the days from the date index.
-    case_id: Any = F("id") + 0 if connection.vendor == "postgresql" else F("id")
-    bounds = Case.objects.filter(received_on__gte=start, received_on__lte=end).aggregate(
-        low=Min(case_id), high=Max(case_id)
-    )
-    if bounds["low"] is None:
+    days = [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
+    if not days:
+        return (1, 0)  # an empty range of dates
+    table = connection.ops.quote_name(Case._meta.db_table)
+    seek = f"(SELECT {{}}(id) FROM {table} WHERE received_on = %s)"  # noqa: S608
+    columns = ", ".join(f"{seek.format('min')}, {seek.format('max')}" for _ in days)
+    bounds = [
+        case_id for case_id in _fetch(f"SELECT {columns}", _twice(days))[0] if case_id is not None
+    ]
+    if not bounds:
         return (1, 0)  # nobody received then: an empty range
-    return int(bounds["low"]), int(bounds["high"])
+    return int(min(bounds)), int(max(bounds))
+
+
+def _twice(days: Sequence[dt.date]) -> list[Any]:
+    return [connection.ops.adapt_datefield_value(day) for day in days for _ in range(2)]
 
 
 def _index_first(
@@ -276,6 +315,8 @@ def _index_first(
             estimate=estimate,
         )
     expression = fts5_expression(query)
+    scope_sql = _through_scope_index(scope_sql)
+    rank = fts5_rank_expression(query, _rank_frequencies(query))
     join_doc = f" JOIN {DOC_TABLE} doc ON doc.case_id = {FTS_TABLE}.rowid" if checked else ""
     return MatchSql(
         "",
@@ -286,9 +327,23 @@ def _index_first(
         + "".join(" AND instr(doc.body, %s) > 0" for _ in checked),
         [*scope_params, expression, *bounds, *checked],
         f"{FTS_TABLE}.rowid",
-        expression=expression,
+        expression=rank,
         id_range=id_range,
+        ranks_inline=rank == expression,
     )
+
+
+SCOPE_INDEX = "case_scope"  # cases.Case.Meta.indexes: the id and what a scope filters on
+
+
+def _through_scope_index(scope_sql: str) -> str:
+    """SQLite: the scope's case read through ``case_scope`` (the id and the columns of the
+    visibility rule and the list filters), one index seek per match instead of a read of a
+    case row that holds them after its long texts. Without statistics SQLite's planner reads
+    the row by its rowid; ``INDEXED BY`` tells it. The scope's own ``FROM`` comes first in
+    the SQL Django compiles (its columns are the id alone)."""
+    table = connection.ops.quote_name(Case._meta.db_table)
+    return scope_sql.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {SCOPE_INDEX} ", 1)
 
 
 def scope_first_sql(scope_ids: Sequence[int], query: ParsedQuery) -> MatchSql:
@@ -315,7 +370,7 @@ def scope_first_sql(scope_ids: Sequence[int], query: ParsedQuery) -> MatchSql:
         + " AND ".join("instr(doc.body, %s) > 0" for _ in terms),
         [json.dumps(ids), *terms],
         "doc.case_id",
-        expression=fts5_expression(query),
+        expression=fts5_rank_expression(query, _rank_frequencies(query)),
         scope_ids=ids,
     )
 
@@ -470,12 +525,14 @@ def _window(match: MatchSql) -> Scored:
     """The newest ``RANK_WINDOW`` matches with their scores, best first (ties: newest first).
     Ranking every match of a common word costs time in proportion to the matches; the newest
     window keeps a page fast at any scale, and a narrower query ranks everything it finds."""
-    if match.scope_first or match.ranged:
-        # PostgreSQL index first: the window's ids, then ts_rank reads only their tsvectors.
-        return _ranked(_scores(_ids(match, limit=RANK_WINDOW), match.expression))
-    window = f"ORDER BY {match.id_column} DESC LIMIT {RANK_WINDOW}"
-    sql = match.select(f"{match.id_column}, {BM25_SCORE}", window)
-    return _ranked([(int(row[0]), float(row[1])) for row in _fetch(sql, match.params)])
+    if match.ranks_inline:
+        window = f"ORDER BY {match.id_column} DESC LIMIT {RANK_WINDOW}"
+        sql = match.select(f"{match.id_column}, {BM25_SCORE}", window)
+        return _ranked([(int(row[0]), float(row[1])) for row in _fetch(sql, match.params)])
+    # The window's ids first, then only they are scored: ts_rank reads only their tsvectors;
+    # bm25 counts the documents of the rank expression's phrases (fts5_rank_expression), not
+    # those of the longer phrases that found the matches.
+    return _ranked(_scores(_ids(match, limit=RANK_WINDOW), match.expression))
 
 
 def _ranked(scored: Scored) -> Scored:
@@ -483,10 +540,10 @@ def _ranked(scored: Scored) -> Scored:
 
 
 def _scores(ids: list[int], expression: str) -> Scored:
-    """The same scores the index-first plan computes, for these ids. SQLite: bm25 needs an
-    FTS5 cursor over the whole query (it counts each phrase's documents once per cursor), so
-    one walk of the matches between the lowest and highest id keeps only these (``+rowid``:
-    a membership test, not a lookup per id)."""
+    """The scores of these ids (``expression``: the plan's rank expression), whichever plan
+    found them. SQLite: bm25 needs an FTS5 cursor over the whole expression (it counts each
+    phrase's documents once per cursor), so one walk of its matches between the lowest and
+    highest id keeps only these (``+rowid``: a membership test, not a lookup per id)."""
     if not ids:
         return []
     if connection.vendor == "postgresql":
