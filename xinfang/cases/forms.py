@@ -23,6 +23,7 @@ from xinfang.cases.queries import CaseFilters, registrable_categories
 from xinfang.cases.services import CaseInput, ContactInput, PetitionerInput
 from xinfang.core.uploads import ALLOWED_EXTENSIONS, sniff_upload
 from xinfang.core.validators import validate_id_number, validate_phone
+from xinfang.core.widgets import QuickSelect
 
 MAX_PETITIONERS = 50
 
@@ -339,16 +340,23 @@ class CaseFilterForm(forms.Form):
     """The case list's filters (GET). Invalid values are dropped, never an error page."""
 
     status = forms.ChoiceField(
-        label="状态", choices=[("", "全部"), *CaseStatus.choices], required=False
+        label="状态",
+        choices=[("", "全部"), *CaseStatus.choices],
+        required=False,
+        widget=QuickSelect,
     )
     channel = forms.ChoiceField(
-        label="渠道", choices=[("", "全部"), *Channel.choices], required=False
+        label="渠道", choices=[("", "全部"), *Channel.choices], required=False, widget=QuickSelect
     )
     # Values are codes: choosing a district or a first-level category covers everything under it.
-    region = forms.ChoiceField(label="问题属地", required=False)
-    category = forms.ChoiceField(label="内容分类", required=False)
+    region = forms.ChoiceField(label="问题属地", required=False, widget=QuickSelect)
+    category = forms.ChoiceField(label="内容分类", required=False, widget=QuickSelect)
     unit = forms.ModelChoiceField(
-        label="单位", queryset=Unit.objects.none(), required=False, empty_label="全部"
+        label="单位",
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label="全部",
+        widget=QuickSelect,
     )
     received_from = forms.DateField(
         label="收到日期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
