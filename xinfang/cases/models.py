@@ -226,8 +226,8 @@ class Case(models.Model):
             models.Index(fields=["region", "-registered_at", "-id"], name="case_region"),
             # A received-date range (with or without a district) reads its days from a covering
             # index and sorts their (registered_at, id) there; only the page's rows are read.
-            # PostgreSQL's indexes hold no id unless told (SQLite's hold the rowid): a search's
-            # month reads its id bounds from here too (search.queries.received_id_range).
+            # PostgreSQL's indexes hold no id unless told (SQLite's hold the rowid): with it
+            # included, the page's ids are sorted in the index alone there too.
             models.Index(
                 fields=["received_on", "registered_at"], include=["id"], name="case_received_at"
             ),

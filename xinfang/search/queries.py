@@ -99,6 +99,16 @@ def _bigrams(run: str) -> list[str]:
     return run_tokens(run)[:-1] if len(run) > 1 else [run]
 
 
+def _term_bigrams(term: QueryTerm) -> list[str]:
+    """The bigrams of a term's runs of two characters or more (none for single characters)."""
+    return [gram for run in term.runs if len(run) > 1 for gram in _bigrams(run)]
+
+
+def _rarest(grams: list[str], frequencies: Mapping[str, int]) -> str:
+    """The rarest of ``grams`` by ``frequencies`` (a bigram not counted is the rarest)."""
+    return min(grams, key=lambda gram: frequencies.get(gram, 0))
+
+
 def fts5_expression(query: ParsedQuery) -> str:
     """The FTS5 MATCH expression. Tokens hold only letters and digits, so quoting is safe."""
     parts = []
@@ -121,9 +131,9 @@ def fts5_rank_expression(query: ParsedQuery, frequencies: Mapping[str, int]) -> 
     the PostgreSQL index is asked (:func:`index_tsquery`)."""
     parts = []
     for term in query.terms:
-        grams = [gram for run in term.runs if len(run) > 1 for gram in _bigrams(run)]
+        grams = _term_bigrams(term)
         if grams:
-            parts.append(f'"{min(grams, key=lambda gram: frequencies.get(gram, 0))}"')
+            parts.append(f'"{_rarest(grams, frequencies)}"')
         else:
             parts.append(fts5_expression(ParsedQuery((term,))))
     return " AND ".join(parts)
@@ -131,9 +141,7 @@ def fts5_rank_expression(query: ParsedQuery, frequencies: Mapping[str, int]) -> 
 
 def _rank_frequencies(query: ParsedQuery) -> dict[str, int]:
     """The word statistics of the query's bigrams, where a term has more than one."""
-    grams = [
-        gram for term in query.terms for run in term.runs if len(run) > 1 for gram in _bigrams(run)
-    ]
+    grams = [gram for term in query.terms for gram in _term_bigrams(term)]
     return frequencies_of(grams) if len(grams) > len(query.terms) else {}
 
 
@@ -157,11 +165,11 @@ def index_tsquery(query: ParsedQuery, frequencies: Mapping[str, int]) -> str:
     matches, estimates one word's matches well enough to AND them with a band of ids."""
     parts = []
     for term in query.terms:
-        grams = [gram for run in term.runs if len(run) > 1 for gram in _bigrams(run)]
+        grams = _term_bigrams(term)
         if term.bigrams_only or not grams:
             parts.append(tsquery_literal(ParsedQuery((term,))))
         else:
-            parts.append(f"'{min(grams, key=lambda gram: frequencies.get(gram, 0))}'")
+            parts.append(f"'{_rarest(grams, frequencies)}'")
     return " & ".join(parts)
 
 
@@ -294,11 +302,7 @@ def _index_first(
     if postgresql:
         tsquery = tsquery_literal(query)
         grams = [
-            gram
-            for term in _checked_terms(query, postgresql=True)
-            for run in term.runs
-            if len(run) > 1
-            for gram in _bigrams(run)
+            gram for term in _checked_terms(query, postgresql=True) for gram in _term_bigrams(term)
         ]
         asked = index_tsquery(query, frequencies_of(grams) if grams else {})
         low, high = id_range if id_range is not None else (0, PG_MAX_ID)
